@@ -1,0 +1,4 @@
+import { runAction } from '../../core/action.ts';
+import { canaryPost } from './run.ts';
+
+await runAction(canaryPost);

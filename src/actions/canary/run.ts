@@ -1,0 +1,90 @@
+import * as core from '@actions/core';
+import { runRamp } from '../../canary/ramp.ts';
+import { canarySummary } from '../../canary/summary.ts';
+import { booleanInput, coreLogger } from '../../core/action.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { parseYamlInput } from '../../core/yaml-input.ts';
+import { Gate } from '../../gates/gate.ts';
+import { createMetrics, metricsSecrets } from '../../metrics/index.ts';
+import { createRouter, ROUTER_EXAMPLE, routerSchema } from '../../routers/index.ts';
+import { Inputs, Outputs, State } from './constants.ts';
+import { readCanaryInputs } from './inputs.ts';
+
+export async function canaryMain(): Promise<void> {
+  const inputs = readCanaryInputs((name) => core.getInput(name));
+  const failOnRevert = booleanInput(Inputs.FailOnRevert, true);
+  const jobSummary = booleanInput(Inputs.JobSummary, true);
+  for (const secret of metricsSecrets(inputs.metrics)) core.setSecret(secret);
+  const router = createRouter(inputs.router);
+  await core.group(`Checking ${router.description}`, () => router.check());
+
+  // From here on traffic may move: the post step needs the router to put it back if main dies.
+  core.saveState(State.Router, core.getInput(Inputs.Router));
+  const cancel = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.warning(`Received ${signal}: putting all traffic back on stable.`);
+    cancel.abort();
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
+  const gate = new Gate(inputs.gate, createMetrics(inputs.metrics), inputs.intervalMs);
+  const report = await runRamp({
+    steps: inputs.steps,
+    intervalMs: inputs.intervalMs,
+    router,
+    gate,
+    logger: coreLogger,
+    signal: cancel.signal,
+    onWeight: (weight) => core.saveState(State.Weight, String(weight)),
+  });
+  if (report.result === 'promoted' || report.stableRestored) core.saveState(State.Settled, 'true');
+
+  core.setOutput(Outputs.Result, report.result);
+  core.setOutput(Outputs.Reason, report.reason);
+  core.setOutput(Outputs.FinalWeight, String(report.finalWeight));
+  core.setOutput(Outputs.Report, JSON.stringify(report));
+  if (jobSummary) {
+    await core.summary.addRaw(canarySummary(report, inputs.gate.map((r) => r.name))).write();
+  }
+  if (report.result === 'promoted') {
+    core.info(`Promoted: ${report.reason}.`);
+  } else if (failOnRevert || !report.stableRestored) {
+    core.setFailed(`Canary reverted: ${report.reason}`);
+  } else {
+    core.warning(`Canary reverted: ${report.reason}`);
+  }
+}
+
+/**
+ * The safety net: when main did not leave traffic settled (the runner killed it, or the router
+ * refused to go back), put all traffic on stable.
+ */
+export async function canaryPost(): Promise<void> {
+  const routerInput = core.getState(State.Router);
+  if (!routerInput) {
+    core.info('The canary never moved traffic; nothing to undo.');
+    return;
+  }
+  if (core.getState(State.Settled) === 'true') {
+    core.info('The canary step settled traffic itself; nothing to undo.');
+    return;
+  }
+  const weight = core.getState(State.Weight) || 'unknown';
+  const router = createRouter(parseYamlInput(Inputs.Router, routerInput, routerSchema, ROUTER_EXAMPLE));
+  core.warning(`The canary step did not finish (last canary weight ${weight}%): putting all traffic back on stable.`);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await router.setWeight(0);
+      core.info(`All traffic is back on stable (${router.description}).`);
+      await core.summary
+        .addRaw(`### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`)
+        .write();
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
+  throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(lastError)}`);
+}

@@ -1,0 +1,32 @@
+import * as core from '@actions/core';
+import { ConfigurationError, errorMessage } from './errors.ts';
+import type { Logger } from './logger.ts';
+
+/** The Logger seam bound to the runner's workflow commands. */
+export const coreLogger: Logger = {
+  info: (m) => core.info(m),
+  warning: (m) => core.warning(m),
+  debug: (m) => core.debug(m),
+  group: (name, fn) => core.group(name, fn),
+};
+
+/**
+ * Runs an action's main or post. A user's mistake becomes exactly one `::error::` line; anything
+ * else is reported the same way and keeps its stack in the debug log for us.
+ */
+export async function runAction(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (!(error instanceof ConfigurationError) && error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(errorMessage(error));
+  }
+}
+
+/** Reads a boolean input strictly: only true or false (any case), with a message naming the input. */
+export function booleanInput(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigurationError(name, `"${raw}" is not true or false`, `${name}: ${fallback}`);
+}

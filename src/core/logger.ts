@@ -1,0 +1,27 @@
+/**
+ * Library code logs through this seam so it runs the same under tests, the demo and a runner;
+ * only the action entry points bind it to @actions/core.
+ */
+export interface Logger {
+  info(message: string): void;
+  warning(message: string): void;
+  debug(message: string): void;
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const consoleLogger: Logger = {
+  info: (m) => console.log(m),
+  warning: (m) => console.log(`warning: ${m}`),
+  debug: () => {},
+  group: async (name, fn) => {
+    console.log(`── ${name}`);
+    return fn();
+  },
+};
+
+export const silentLogger: Logger = {
+  info: () => {},
+  warning: () => {},
+  debug: () => {},
+  group: (_name, fn) => fn(),
+};

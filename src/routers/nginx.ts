@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { commandSchema } from '../core/command.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import { hostPort, name } from '../core/validate.ts';
+import { NginxUpstream, upstreamProblem } from './nginx-upstream.ts';
+import type { TrafficRouter } from './router.ts';
+
+export const nginxRouterSchema = z.strictObject({
+  type: z.literal('nginx'),
+  'config-file': z.string().min(1, 'config-file is required'),
+  upstream: name('upstream'),
+  stable: hostPort,
+  canary: hostPort,
+  'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
+  'test-command': commandSchema.optional(),
+}).refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
+
+const EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
+
+export type NginxRouterConfig = z.output<typeof nginxRouterSchema>;
+
+/** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */
+export function nginxRouter(config: NginxRouterConfig): TrafficRouter {
+  const upstream = new NginxUpstream({
+    configFile: config['config-file'],
+    upstream: config.upstream,
+    reloadCommand: config['reload-command'],
+    testCommand: config['test-command'],
+  });
+  return {
+    description: upstream.description,
+    async check() {
+      const text = await readFile(config['config-file'], 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new ConfigurationError('router', `cannot read config-file ${config['config-file']} (${error.code ?? error.message})`, EXAMPLE);
+      });
+      const problem = upstreamProblem(text, config.upstream);
+      if (problem) throw new ConfigurationError('router', `config-file ${config['config-file']} ${problem}`, EXAMPLE);
+    },
+    async setWeight(weight) {
+      await upstream.apply(
+        [
+          { address: config.stable, weight: 100 - weight },
+          { address: config.canary, weight },
+        ],
+        `canary ${weight}%`,
+      );
+    },
+  };
+}

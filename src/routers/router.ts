@@ -1,0 +1,12 @@
+/**
+ * Moves live traffic between the stable version and the canary. Every router can put all traffic
+ * back on stable (weight 0), which is what every failure path relies on.
+ */
+export interface TrafficRouter {
+  /** Short human description for logs and the summary, e.g. `nginx upstream app in /etc/nginx/app.conf`. */
+  readonly description: string;
+  /** Checks that the router can be driven (file readable, socket answers) without changing anything. */
+  check(): Promise<void>;
+  /** Sends `weight` percent of requests to the canary and the rest to stable; throws if it did not take. */
+  setWeight(weight: number): Promise<void>;
+}

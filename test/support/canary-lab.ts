@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { type App, type AppMode, type Nginx, type Prometheus, startApp, startNginx, startPrometheus } from './services.ts';
+import { LoadGenerator } from './load.ts';
+import { stringify } from 'yaml';
+
+/**
+ * A production in miniature for canary tests, the bench and the demo: stable and canary app
+ * processes behind real nginx, scraped every second by real Prometheus, under steady HTTP load.
+ */
+export interface LabOptions {
+  canary: AppMode;
+  canaryErrorRate?: number;
+  canaryLatencyMs?: number;
+  /** Background failure rate of both versions (the stable one too). */
+  backgroundErrorRate?: number;
+  rps?: number;
+}
+
+export interface Lab {
+  stable: App;
+  canary: App;
+  nginx: Nginx;
+  prometheus: Prometheus;
+  load: LoadGenerator;
+  /** The canary action's inputs for this lab; `overrides` replace any of them. */
+  inputs(overrides?: Record<string, string>): Record<string, string>;
+  /** The servers the upstream block routes to now, as nginx reads it. */
+  upstreamServers(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+const ratio = (version: string, window: string) =>
+  `sum(rate(http_requests_total{version="${version}",code="500"}[${window}])) / sum(rate(http_requests_total{version="${version}"}[${window}]))`;
+
+/** The gate the lab's canaries are judged by: error ratio and p95 latency over a short window. */
+export const labGate = [
+  { name: 'error-rate', query: ratio('canary', '10s'), max: 0.02 },
+  {
+    name: 'p95-latency',
+    query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{version="canary"}[10s])))',
+    max: 0.25,
+  },
+];
+
+/** Canary against stable on raw counters, for the sequential test. */
+export const baselineRule = {
+  name: 'errors-vs-stable',
+  query: 'sum(http_requests_total{version="canary",code="500"})',
+  'total-query': 'sum(http_requests_total{version="canary"})',
+  'baseline-query': 'sum(http_requests_total{version="stable",code="500"})',
+  'baseline-total-query': 'sum(http_requests_total{version="stable"})',
+};
+
+export async function startLab(options: LabOptions): Promise<Lab> {
+  const background = options.backgroundErrorRate;
+  const stable = await startApp('stable', background ? 'errors' : 'healthy', { errorRate: background });
+  const canaryErrorRate = options.canaryErrorRate ?? background;
+  const canary = await startApp('canary', options.canary === 'healthy' && canaryErrorRate ? 'errors' : options.canary, {
+    errorRate: canaryErrorRate,
+    latencyMs: options.canaryLatencyMs,
+  });
+  const nginx = await startNginx([stable.address]);
+  const prometheus = await startPrometheus([
+    { address: stable.address, labels: { version: 'stable' } },
+    { address: canary.address, labels: { version: 'canary' } },
+  ]);
+  const load = new LoadGenerator(`${nginx.url}/`, options.rps ?? 100);
+  return {
+    stable,
+    canary,
+    nginx,
+    prometheus,
+    load,
+    inputs: (overrides = {}) => ({
+      steps: '10%:6s, 50%:6s, 100%',
+      interval: '2s',
+      router: stringify({
+        type: 'nginx',
+        'config-file': nginx.upstreamFile,
+        upstream: 'app',
+        stable: stable.address,
+        canary: canary.address,
+        'reload-command': nginx.reloadCommand,
+        'test-command': nginx.testCommand,
+      }),
+      metrics: stringify({ type: 'prometheus', address: prometheus.url, timeout: '2s' }),
+      gate: stringify(labGate),
+      ...overrides,
+    }),
+    async upstreamServers() {
+      const text = await readFile(nginx.upstreamFile, 'utf8');
+      return [...text.matchAll(/server\s+(\S+?)(?:\s+weight=(\d+))?;/g)].map((m) => `${m[1]}${m[2] ? ` weight=${m[2]}` : ''}`);
+    },
+    async stop() {
+      await load.stop();
+      await Promise.all([nginx.stop(), prometheus.stop(), stable.stop(), canary.stop()]);
+    },
+  };
+}
