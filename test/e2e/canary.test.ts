@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Lab, type LabOptions, startLab } from '../support/canary-lab.ts';
+import { baselineRule, type Lab, type LabOptions, startLab } from '../support/canary-lab.ts';
 import { trafficStats } from '../support/load.ts';
-import { runStep } from '../support/runner.ts';
+import { repoRoot, runStep, type StepOptions } from '../support/runner.ts';
 import { stopAll } from '../support/services.ts';
 
 let lab: Lab | undefined;
@@ -11,31 +14,152 @@ afterEach(async () => {
   await stopAll();
 });
 
-async function canaryRun(options: LabOptions, inputs: Record<string, string> = {}) {
+const INTERVAL_MS = 2000;
+const SCRAPE_MS = 1000;
+
+async function canaryRun(
+  options: LabOptions,
+  inputs: (lab: Lab) => Record<string, string> = () => ({}),
+  step: StepOptions = {},
+  meanwhile: (lab: Lab) => void = () => {},
+) {
   lab = await startLab(options);
   lab.load.start();
-  const step = await runStep('canary', 'main', { inputs: lab.inputs(inputs) });
-  // Traffic after the decision shows where the router left it.
+  meanwhile(lab);
+  const started = performance.timeOrigin + performance.now();
+  const main = await runStep('canary', 'main', { inputs: lab.inputs(inputs(lab)), ...step });
   const decidedAt = performance.timeOrigin + performance.now();
+  // Traffic after the decision shows where the router left it.
   await new Promise((r) => setTimeout(r, 1500));
   const samples = await lab.load.stop();
-  const after = trafficStats(samples.filter((s) => s.at > decidedAt + 200));
-  return { step, stats: trafficStats(samples), after, report: JSON.parse(step.outputs.report ?? '{}'), servers: await lab.upstreamServers() };
+  const stats = trafficStats(samples);
+  return {
+    main,
+    stats,
+    after: trafficStats(samples.filter((s) => s.at > decidedAt + 200)),
+    exposureMs: stats.firstCanaryAt === undefined ? 0 : stats.lastCanaryAt! - stats.firstCanaryAt,
+    started,
+    report: JSON.parse(main.outputs.report ?? '{}'),
+    servers: await lab.upstreamServers(),
+  };
+}
+
+function expectAllOnStable(run: Awaited<ReturnType<typeof canaryRun>>) {
+  expect(run.servers).toEqual([`${lab!.stable.address} weight=100`]);
+  expect(run.after.total).toBeGreaterThan(50);
+  expect(run.after.byVersion).toEqual({ stable: run.after.total });
+  expect(run.stats.routingFailures).toBe(0);
 }
 
 describe('canary on real nginx and Prometheus', () => {
   it('promotes a good canary with no request failed by a weight change', async () => {
-    const { step, stats, after, report, servers } = await canaryRun({ canary: 'healthy' });
-    expect(step.errors).toEqual([]);
-    expect(step.code).toBe(0);
-    expect(step.outputs.result).toBe('promoted');
-    expect(step.outputs['final-weight']).toBe('100');
-    expect(servers).toEqual([`${lab!.canary.address} weight=100`]);
-    expect(after.byVersion).toEqual({ canary: after.total });
-    expect(stats.routingFailures).toBe(0);
-    expect(stats.appErrors).toBe(0);
-    expect(report.steps.map((s: { verdict: string }) => s.verdict)).toEqual(['passed', 'passed', 'promoted']);
-    expect(step.summary).toContain('Canary promoted');
-    expect(step.summary).toContain('```mermaid');
+    const run = await canaryRun({ canary: 'healthy' });
+    expect(run.main.errors).toEqual([]);
+    expect(run.main.code).toBe(0);
+    expect(run.main.outputs.result).toBe('promoted');
+    expect(run.main.outputs['final-weight']).toBe('100');
+    expect(run.servers).toEqual([`${lab!.canary.address} weight=100`]);
+    expect(run.after.byVersion).toEqual({ canary: run.after.total });
+    expect(run.stats.routingFailures).toBe(0);
+    expect(run.stats.appErrors).toBe(0);
+    expect(run.report.steps.map((s: { verdict: string }) => s.verdict)).toEqual(['passed', 'passed', 'promoted']);
+    // The ramp keeps to its schedule: 12 s of holds.
+    expect(run.report.durationMs).toBeLessThan(12_000 * 1.05 + 500);
+    expect(run.main.summary).toContain('Canary promoted');
+    expect(run.main.summary).toContain('| 1 | 10% |');
+    expect(run.main.summary).toContain('```mermaid');
+  });
+
+  it.each([
+    ['crashing', { canary: 'crash' } as LabOptions, 'error-rate'],
+    ['subtly bad (6% 5xx)', { canary: 'errors', canaryErrorRate: 0.06 } as LabOptions, 'error-rate'],
+    ['slow (p95 above the bound)', { canary: 'slow', canaryLatencyMs: 400 } as LabOptions, 'p95-latency'],
+  ])('reverts a %s canary quickly and puts all traffic back on stable', async (_name, options, rule) => {
+    const run = await canaryRun(options, () => ({ steps: '10%:20s, 50%:20s, 100%' }));
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs['final-weight']).toBe('0');
+    expect(run.main.outputs.reason).toContain(rule);
+    expect(run.main.code).not.toBe(0);
+    expect(run.main.errors).toHaveLength(1);
+    expect(run.main.errors[0]).toContain('Canary reverted');
+    expectAllOnStable(run);
+    expect(run.report.steps[0].verdict).toBe('failed');
+    // Evidence needs a scrape (and, for a slow canary, the first slow answers); then two intervals at most.
+    expect(run.exposureMs).toBeLessThan(SCRAPE_MS + (options.canary === 'slow' ? 500 : 0) + 2 * INTERVAL_MS + 1000);
+    expect(run.main.summary).toContain('Canary reverted');
+  });
+
+  it('reverts a canary that exports no metrics: silence fails closed', async () => {
+    const run = await canaryRun({ canary: 'silent' }, () => ({ steps: '10%:30s, 50%:30s, 100%' }));
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs.reason).toMatch(/no data/);
+    expectAllOnStable(run);
+    // The grace is no-data-limit (4) intervals after the weight change.
+    expect(run.exposureMs).toBeLessThan(4 * INTERVAL_MS + 3000);
+  });
+
+  it('catches a canary failing 3x as often as stable against the same background noise', async () => {
+    const run = await canaryRun({ canary: 'healthy', backgroundErrorRate: 0.01, canaryErrorRate: 0.03, rps: 200 }, () => ({
+      steps: '25%:30s, 50%:30s, 100%',
+      gate: stringify([baselineRule]),
+    }));
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs.reason).toContain('errors-vs-stable');
+    expect(run.main.outputs.reason).toContain('canary fails more than stable');
+    expectAllOnStable(run);
+  });
+
+  it('puts traffic back on stable when the run is cancelled (SIGINT) mid-ramp', async () => {
+    const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:5s, 50%:60s, 100%' }), { cancelAfterMs: 8000 });
+    expect(run.main.signal).toBeNull();
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs.reason).toContain('cancelled');
+    expect(run.main.outputs['final-weight']).toBe('0');
+    expectAllOnStable(run);
+    const post = await runStep('canary', 'post', { state: run.main.state });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('settled traffic itself');
+  });
+
+  it('the post step restores stable when the runner killed main outright', async () => {
+    const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:5s, 50%:60s, 100%' }), { killAfterMs: 8000 });
+    expect(run.main.signal).toBe('SIGKILL');
+    expect(run.main.state.weight).toBe('50');
+    expect(run.servers).toContain(`${lab!.canary.address} weight=50`);
+    const post = await runStep('canary', 'post', { state: run.main.state, inputs: lab!.inputs() });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('putting all traffic back on stable');
+    expect(await lab!.upstreamServers()).toEqual([`${lab!.stable.address} weight=100`]);
+    expect(post.summary).toContain('reverted by the post step');
+  });
+
+  it('reverts when Prometheus goes down mid-ramp, and says why', async () => {
+    const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:30s, 50%:30s, 100%' }), {}, (l) => {
+      setTimeout(() => void l.prometheus.stop(), 5000);
+    });
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs.reason).toMatch(/no data for .* \(Prometheus unreachable/);
+    expectAllOnStable(run);
+  });
+
+  it('reverts when a reload fails, leaving the last good config in the file', async () => {
+    const counter = join(repoRoot, '.tmp', `reload-count-${process.pid}-${Date.now()}`);
+    const run = await canaryRun({ canary: 'healthy' }, (l) => ({
+      // The first reload (10%) works, the second (50%) fails, the revert's works again.
+      router: stringify({
+        type: 'nginx',
+        'config-file': l.nginx.upstreamFile,
+        upstream: 'app',
+        stable: l.stable.address,
+        canary: l.canary.address,
+        'reload-command': [process.execPath, join(repoRoot, 'test/fixtures/flaky-command.mjs'), counter, 2, '--', ...l.nginx.reloadCommand],
+      }),
+    }));
+    expect(run.main.outputs.result).toBe('reverted');
+    expect(run.main.outputs.reason).toContain('the router did not take 50%');
+    expect(run.main.outputs.reason).toContain('simulated failure');
+    expect(run.report.steps[1].verdict).toBe('router-failed');
+    expectAllOnStable(run);
+    expect(await readFile(counter, 'utf8')).toBe('3');
   });
 });
