@@ -13,7 +13,7 @@ for (const action of actions) {
     if (!(await stat(source).catch(() => null))) continue;
     const out = join('dist', action, entry);
     await rm(out, { recursive: true, force: true });
-    execFileSync('ncc', ['build', source, '-o', out, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' });
+    execFileSync(join('node_modules', '.bin', 'ncc'), ['build', source, '-o', out, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' });
     console.log(`bundled ${out}/index.js`);
   }
 }
