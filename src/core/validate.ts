@@ -14,7 +14,7 @@ export const name = (what: string) =>
 export const hostPort = z
   .string()
   .regex(HOST_PORT, 'must be host:port, e.g. 10.0.0.5:8080, with no spaces or ";"')
-  .refine((v) => Number(HOST_PORT.exec(v)![1]) <= 65535, 'port must be at most 65535');
+  .refine((v) => Number(HOST_PORT.exec(v)?.[1] ?? 0) <= 65535, 'port must be at most 65535');
 
 export const httpUrl = z.string().refine((v) => {
   try {

@@ -54,6 +54,11 @@ export function parseFileCommands(text: string): Record<string, string> {
   return values;
 }
 
+/** Undoes the escaping @actions/core applies to workflow-command data, as the runner does. */
+function unescapeCommandData(data: string): string {
+  return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
 /** Input defaults from the action's action.yml, as the runner fills them in. */
 async function defaultInputs(action: string): Promise<Record<string, string>> {
   const metadata = parse(await readFile(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
@@ -117,7 +122,7 @@ export async function runStep(action: string, entry: 'main' | 'post', options: S
     errors: stdout
       .split('\n')
       .filter((l) => l.startsWith('::error'))
-      .map((l) => l.replace(/^::error[^:]*::/, '')),
+      .map((l) => unescapeCommandData(l.replace(/^::error[^:]*::/, ''))),
     durationMs,
   };
 }

@@ -84594,7 +84594,7 @@ const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za
 const validate_name = (what) => schemas_string().regex(NAME, `${what} must be letters, digits, "_", "." or "-"`);
 const hostPort = schemas_string()
     .regex(HOST_PORT, 'must be host:port, e.g. 10.0.0.5:8080, with no spaces or ";"')
-    .refine((v) => Number(HOST_PORT.exec(v)[1]) <= 65535, 'port must be at most 65535');
+    .refine((v) => Number(HOST_PORT.exec(v)?.[1] ?? 0) <= 65535, 'port must be at most 65535');
 const validate_httpUrl = schemas_string().refine((v) => {
     try {
         const url = new URL(v);
