@@ -1,0 +1,145 @@
+// Canary speed and safety against real nginx + Prometheus (1 s scrape) + app processes under load.
+import { stringify } from 'yaml';
+import { baselineRule, type LabOptions, startLab } from '../test/support/canary-lab.ts';
+import { trafficStats } from '../test/support/load.ts';
+import { runStep } from '../test/support/runner.ts';
+import { stopAll } from '../test/support/services.ts';
+import type { BenchTable } from './table.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const NOISE_RUNS = Number(process.env.BENCH_NOISE_RUNS ?? 20);
+const LANES = Number(process.env.BENCH_LANES ?? 4);
+
+interface Outcome {
+  result: string;
+  exposureMs: number | undefined;
+  canaryServed: number;
+  routingFailures: number;
+  durationMs: number;
+  plannedMs: number;
+  reason: string;
+}
+
+async function once(options: LabOptions, inputs: Record<string, string>): Promise<Outcome> {
+  const lab = await startLab(options);
+  try {
+    lab.load.start();
+    const step = await runStep('canary', 'main', { inputs: lab.inputs(inputs) });
+    await new Promise((r) => setTimeout(r, 1000));
+    const stats = trafficStats(await lab.load.stop());
+    const report = JSON.parse(step.outputs.report ?? '{}') as { durationMs: number; plannedHoldMs: number };
+    return {
+      result: step.outputs.result ?? `exit ${step.code}`,
+      exposureMs: step.outputs.result === 'reverted' && stats.firstCanaryAt !== undefined ? stats.lastCanaryAt! - stats.firstCanaryAt : undefined,
+      canaryServed: stats.byVersion.canary ?? 0,
+      routingFailures: stats.routingFailures,
+      durationMs: report.durationMs,
+      plannedMs: report.plannedHoldMs,
+      reason: step.outputs.reason ?? '',
+    };
+  } finally {
+    await lab.stop();
+  }
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+async function scenarios(): Promise<BenchTable> {
+  const steps = '10%:20s, 50%:20s, 100%';
+  const list: Array<[string, LabOptions, string]> = [
+    ['healthy', { canary: 'healthy' }, 'promoted; ramp within 5% of holds'],
+    ['crashing (100% 5xx)', { canary: 'crash' }, '≤ 2.5 s'],
+    ['6% 5xx', { canary: 'errors', canaryErrorRate: 0.06 }, '≤ 4 s'],
+    ['slow (400 ms, p95 bound 250 ms)', { canary: 'slow', canaryLatencyMs: 400 }, '≤ 3 s'],
+    ['silent (no metrics)', { canary: 'silent' }, '≤ 10 s'],
+  ];
+  const rows: string[][] = [];
+  for (const [name, options, target] of list) {
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < RUNS; i++) outcomes.push(await once({ ...options, rps: 100 }, { steps, interval: '2s' }));
+    const exposures = outcomes.map((o) => o.exposureMs).filter((e): e is number => e !== undefined);
+    const decisions = [...new Set(outcomes.map((o) => o.result))].join('/');
+    rows.push([
+      name,
+      `${decisions} (${outcomes.filter((o) => o.result === outcomes[0]!.result).length}/${RUNS})`,
+      exposures.length ? `${seconds(median(exposures))} (max ${seconds(Math.max(...exposures))})` : '—',
+      target,
+      String(median(outcomes.map((o) => o.canaryServed))),
+      String(outcomes.reduce((n, o) => n + o.routingFailures, 0)),
+      outcomes.map((o) => `${seconds(o.durationMs)}/${seconds(o.plannedMs)}`).join(', '),
+    ]);
+  }
+  return {
+    title: `Canary scenarios: 100 rps, 1 s scrape, 2 s interval, steps "${steps}", ${RUNS} runs each`,
+    columns: ['canary', 'decision', 'exposure s: median (max)', 'target', 'requests served by canary (median)', 'requests failed by switching (all runs)', 'ramp s / holds s'],
+    rows,
+    notes: ['exposure: from the first request the canary served to the last one, as the load generator saw them. Gate: error ratio ≤ 2% and p95 ≤ 250 ms over 10 s windows.'],
+  };
+}
+
+/** Many canaries at once, each in its own lab, LANES at a time. */
+async function inLanes<T>(count: number, run: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: LANES }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await run(i);
+      }
+    }),
+  );
+  return results;
+}
+
+async function noise(): Promise<BenchTable> {
+  const steps = '25%:30s, 50%:30s, 100%';
+  const background = 0.005;
+  const fixedRule = stringify([
+    {
+      name: 'error-rate',
+      query: 'sum(rate(http_requests_total{version="canary",code="500"}[15s])) / sum(rate(http_requests_total{version="canary"}[15s]))',
+      max: 0.01,
+    },
+  ]);
+  const baseline = stringify([baselineRule]);
+  const rows: string[][] = [];
+  const cases: Array<[string, string, number, string]> = [
+    ['baseline test (max-ratio 2, confidence 0.99)', baseline, background, '≥ 19/20 promoted'],
+    ['baseline test (max-ratio 2, confidence 0.99)', baseline, 0.015, '20/20 reverted'],
+    ['fixed bound: 15 s error ratio ≤ 0.01', fixedRule, background, 'for comparison'],
+  ];
+  for (const [rule, gate, canaryErrorRate, target] of cases) {
+    const outcomes = await inLanes(NOISE_RUNS, () =>
+      once({ canary: 'healthy', backgroundErrorRate: background, canaryErrorRate, rps: 200 }, { steps, interval: '2s', gate }),
+    );
+    const promoted = outcomes.filter((o) => o.result === 'promoted').length;
+    const reverted = outcomes.filter((o) => o.result === 'reverted');
+    rows.push([
+      rule,
+      `${canaryErrorRate * 100}%`,
+      `${promoted}/${NOISE_RUNS} promoted, ${reverted.length}/${NOISE_RUNS} reverted`,
+      target,
+      reverted.length ? seconds(median(reverted.map((o) => o.durationMs))) : '—',
+      String(outcomes.reduce((n, o) => n + o.routingFailures, 0)),
+    ]);
+  }
+  return {
+    title: `Background noise: both versions at ${background * 100}% 5xx, 200 rps, steps "${steps}", ${NOISE_RUNS} runs each (${LANES} labs at a time)`,
+    columns: ['rule', 'canary 5xx', 'decisions', 'target', 'time to revert s (median)', 'requests failed by switching'],
+    rows,
+  };
+}
+
+export async function run(): Promise<BenchTable[]> {
+  try {
+    const wanted = (process.env.BENCH_CANARY ?? 'scenarios,noise').split(',');
+    const tables: BenchTable[] = [];
+    if (wanted.includes('scenarios')) tables.push(await scenarios());
+    if (wanted.includes('noise')) tables.push(await noise());
+    return tables;
+  } finally {
+    await stopAll();
+  }
+}
