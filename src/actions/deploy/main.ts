@@ -1,0 +1,4 @@
+import { runAction } from '../../core/action.ts';
+import { deployMain } from './run.ts';
+
+await runAction(deployMain);
