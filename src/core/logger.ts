@@ -9,16 +9,6 @@ export interface Logger {
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
-export const consoleLogger: Logger = {
-  info: (m) => console.log(m),
-  warning: (m) => console.log(`warning: ${m}`),
-  debug: () => {},
-  group: async (name, fn) => {
-    console.log(`── ${name}`);
-    return fn();
-  },
-};
-
 export const silentLogger: Logger = {
   info: () => {},
   warning: () => {},

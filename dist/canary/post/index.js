@@ -84552,7 +84552,7 @@ const commandSchema = union([schemas_string(), array(union([schemas_string(), sc
 function runCommand(argv, options = {}) {
     const [file, ...args] = argv;
     return new Promise((resolve, reject) => {
-        (0,external_node_child_process_namespaceObject.execFile)(file, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const child = (0,external_node_child_process_namespaceObject.execFile)(file, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error && typeof error.code === 'string') {
                 reject(new Error(`could not run "${file}": ${error.code === 'ENOENT' ? 'not found on PATH' : error.message}`));
                 return;
@@ -84560,6 +84560,8 @@ function runCommand(argv, options = {}) {
             const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
             resolve({ code, stdout: String(stdout), stderr: String(stderr) });
         });
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
     });
 }
 /** Runs argv and throws with the command's own words when it exits non-zero. */
