@@ -44,13 +44,15 @@ export interface CommandResult {
 export interface RunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Written to the command's stdin, e.g. a password for `--password-stdin`, never to argv. */
+  input?: string;
 }
 
 /** Runs argv without a shell. Resolves with the exit code; rejects only when it cannot start. */
 export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file!,
       args,
       { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 },
@@ -63,6 +65,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 
