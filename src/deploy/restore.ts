@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { DeploymentRecord, Slot } from '../github/deployments.ts';
 import { artifactOnSlot } from './history.ts';
-import { otherSlot } from './slots.ts';
+import { type BlueGreenSlots, otherSlot } from './slots.ts';
 import { blueGreen, recreate, switchSlot, verify, type Phase, type Target } from './strategies.ts';
 import type { HealthConfig } from './checks.ts';
 
@@ -23,6 +23,12 @@ export interface Restored {
   slot?: Slot;
 }
 
+/** Where `artifact` will be live after a restore: the live slot if it holds it already, else the idle one. */
+export async function slotFor(slots: BlueGreenSlots, history: readonly DeploymentRecord[], artifact: string): Promise<{ live: Slot; slot: Slot }> {
+  const live = await slots.liveSlot();
+  return { live, slot: artifactOnSlot(history, live) === artifact ? live : otherSlot(live) };
+}
+
 /**
  * Puts `artifact` back live: the one code path behind `deploy`'s on-failure revert and the
  * `revert` action. Blue-green first looks at what the slots hold: already live means nothing to
@@ -37,8 +43,8 @@ export async function restoreArtifact(request: RestoreRequest): Promise<Restored
     return { how: 'redeployed' };
   }
   const { slots } = target;
-  const live = await slots.liveSlot();
-  if (artifactOnSlot(history, live) === artifact) {
+  const { live, slot } = await slotFor(slots, history, artifact);
+  if (slot === live) {
     phases.push({ name: `${artifact} is live`, passed: true, detail: `${live} (${slots.address(live)}) already serves it; nothing to switch` });
     return { how: 'already-live', slot: live };
   }

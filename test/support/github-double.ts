@@ -80,8 +80,20 @@ const ajv = addFormats(new Ajv({ strict: false, allErrors: true, validateFormats
 const compiled = new WeakMap<Json, ValidateFunction>();
 function validator(schema: Json): ValidateFunction {
   let validate = compiled.get(schema);
-  if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
+  if (!validate) compiled.set(schema, (validate = ajv.compile(jsonSchema(schema) as Json)));
   return validate;
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` as JSON Schema: Ajv understands it only beside a `type`, and the
+ * spec also puts it on `oneOf`s (an issue's milestone), so every one is rewritten the same way.
+ */
+function jsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(jsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Json;
+  const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : jsonSchema(v)]));
+  return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
 }
 
 function user(login: string, id: number): Json {

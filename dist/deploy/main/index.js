@@ -30397,7 +30397,7 @@ __webpack_unused_export__ = debug; // for test
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _core_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5605);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1357);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3741);
 
 
 await (0,_core_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .deployMain */ .X);
@@ -30407,7 +30407,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1357:
+/***/ 3741:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30446,6 +30446,51 @@ function artifactOnSlot(history, slot) {
 /** Whether the deployment never reached an end state: its runner died, or it is running now. */
 function unfinished(deployment) {
     return deployment.states.length === 0 || ['queued', 'pending', 'in_progress'].includes(deployment.states[0]);
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/deploy/lock.ts
+
+const alive = (pid) => {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+};
+/**
+ * Keeps two deploys or reverts on one runner host from interleaving their changes to one nginx
+ * config: a lock file beside it, created exclusively, holding our pid. A lock whose process is gone
+ * (a runner that died) is taken over. Across hosts, the workflow's `concurrency:` group is the guard.
+ */
+async function withFileLock(target, fn) {
+    const path = `${target}.shipgate.lock`;
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_namespaceObject.open)(path, 'wx');
+            await handle.writeFile(String(process.pid));
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST' || attempt > 0)
+                throw error;
+            const holder = Number(await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '0'));
+            if (holder && alive(holder)) {
+                throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`);
+            }
+            await (0,promises_namespaceObject.unlink)(path).catch(() => { });
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_namespaceObject.unlink)(path).catch(() => { });
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -40074,8 +40119,6 @@ async function runPut(run, placement, timeoutMs) {
     await runChecked(run.map((arg) => substitute(arg, placement)), { env: placementEnv(placement), timeoutMs });
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:path"
@@ -40524,6 +40567,11 @@ async function switchSlot(slots, placement, phases, logger) {
 
 
 
+/** Where `artifact` will be live after a restore: the live slot if it holds it already, else the idle one. */
+async function slotFor(slots, history, artifact) {
+    const live = await slots.liveSlot();
+    return { live, slot: artifactOnSlot(history, live) === artifact ? live : otherSlot(live) };
+}
 /**
  * Puts `artifact` back live: the one code path behind `deploy`'s on-failure revert and the
  * `revert` action. Blue-green first looks at what the slots hold: already live means nothing to
@@ -40538,8 +40586,8 @@ async function restoreArtifact(request) {
         return { how: 'redeployed' };
     }
     const { slots } = target;
-    const live = await slots.liveSlot();
-    if (artifactOnSlot(history, live) === artifact) {
+    const { live, slot } = await slotFor(slots, history, artifact);
+    if (slot === live) {
         phases.push({ name: `${artifact} is live`, passed: true, detail: `${live} (${slots.address(live)}) already serves it; nothing to switch` });
         return { how: 'already-live', slot: live };
     }
@@ -46114,6 +46162,7 @@ function readDeployInputs(getInput) {
 
 
 
+
 async function deployMain() {
     const inputs = readDeployInputs((name) => lib_core/* getInput */.V4(name));
     lib_core/* setSecret */.Pq(inputs.token);
@@ -46125,59 +46174,63 @@ async function deployMain() {
     const slot = live && otherSlot(live);
     const placement = { artifact, environment, ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}) };
     const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
-    const deployments = new Deployments(createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj), context);
-    const history = await lib_core/* group */.Os(`Reading the deployments of ${environment}`, () => deployments.history(environment));
-    const previous = liveDeployment(history)?.payload.artifact ?? null;
-    lib_core/* info */.pq(previous ? `${previous} is live in ${environment}.` : `No earlier deployment of ${environment}.`);
-    const payload = { artifact, previous, ...(slot ? { slot } : {}) };
-    const id = await deployments.create({
-        environment,
-        payload,
-        description: `${artifact} (${strategy})`,
-        production: inputs.production,
-        transient: inputs.transient,
-    });
-    lib_core/* setOutput */.uH(Outputs.DeploymentId, String(id));
-    lib_core/* setOutput */.uH(Outputs.PreviousArtifact, previous ?? '');
-    lib_core/* setOutput */.uH(Outputs.Slot, slot ?? '');
-    lib_core/* setOutput */.uH(Outputs.EnvironmentUrl, environmentUrl ?? '');
-    await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
-    const phases = [];
-    const checks = { health: inputs.health, smoke: inputs.smoke };
-    const facts = [
-        ['Environment', environment],
-        ['Artifact', artifact],
-        ['Previous', previous ?? '(none)'],
-        ['Strategy', strategy + (slot ? ` (onto ${slot})` : '')],
-        ['Deployment', String(id)],
-    ];
-    const summarize = async (heading) => {
-        if (inputs.jobSummary)
-            await lib_core/* summary */.z.addRaw(phaseSummary(heading, facts, phases)).write();
+    // Two runs against one nginx config on this host must not interleave (see withFileLock).
+    const rollout = async () => {
+        const deployments = new Deployments(createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj), context);
+        const history = await lib_core/* group */.Os(`Reading the deployments of ${environment}`, () => deployments.history(environment));
+        const previous = liveDeployment(history)?.payload.artifact ?? null;
+        lib_core/* info */.pq(previous ? `${previous} is live in ${environment}.` : `No earlier deployment of ${environment}.`);
+        const payload = { artifact, previous, ...(slot ? { slot } : {}) };
+        const id = await deployments.create({
+            environment,
+            payload,
+            description: `${artifact} (${strategy})`,
+            production: inputs.production,
+            transient: inputs.transient,
+        });
+        lib_core/* setOutput */.uH(Outputs.DeploymentId, String(id));
+        lib_core/* setOutput */.uH(Outputs.PreviousArtifact, previous ?? '');
+        lib_core/* setOutput */.uH(Outputs.Slot, slot ?? '');
+        lib_core/* setOutput */.uH(Outputs.EnvironmentUrl, environmentUrl ?? '');
+        await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
+        const phases = [];
+        const checks = { health: inputs.health, smoke: inputs.smoke };
+        const facts = [
+            ['Environment', environment],
+            ['Artifact', artifact],
+            ['Previous', previous ?? '(none)'],
+            ['Strategy', strategy + (slot ? ` (onto ${slot})` : '')],
+            ['Deployment', String(id)],
+        ];
+        const summarize = async (heading) => {
+            if (inputs.jobSummary)
+                await lib_core/* summary */.z.addRaw(phaseSummary(heading, facts, phases)).write();
+        };
+        try {
+            if (target.type === 'command')
+                await recreate(target.config, placement, checks, phases, action/* coreLogger */.Wj);
+            else
+                await blueGreen(target.slots, { ...placement, slot: slot }, checks, phases, action/* coreLogger */.Wj);
+        }
+        catch (error) {
+            const reason = (0,errors/* errorMessage */.g)(error);
+            await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
+            lib_core/* setOutput */.uH(Outputs.Result, 'failure');
+            // The failed deployment goes first in the history: its slot now holds the failed artifact.
+            const failed = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
+            const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: action/* coreLogger */.Wj });
+            await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
+            throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
+        }
+        await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
+        const retired = await deployments.retireEarlier(history, id);
+        if (retired.length)
+            lib_core/* info */.pq(`Marked earlier deployments ${retired.join(', ')} inactive.`);
+        lib_core/* setOutput */.uH(Outputs.Result, 'success');
+        await summarize(`✅ ${artifact} is live in ${environment}`);
+        lib_core/* info */.pq(`${artifact} is live in ${environment}.`);
     };
-    try {
-        if (target.type === 'command')
-            await recreate(target.config, placement, checks, phases, action/* coreLogger */.Wj);
-        else
-            await blueGreen(target.slots, { ...placement, slot: slot }, checks, phases, action/* coreLogger */.Wj);
-    }
-    catch (error) {
-        const reason = (0,errors/* errorMessage */.g)(error);
-        await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
-        lib_core/* setOutput */.uH(Outputs.Result, 'failure');
-        // The failed deployment goes first in the history: its slot now holds the failed artifact.
-        const failed = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
-        const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: action/* coreLogger */.Wj });
-        await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
-        throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
-    }
-    await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
-    const retired = await deployments.retireEarlier(history, id);
-    if (retired.length)
-        lib_core/* info */.pq(`Marked earlier deployments ${retired.join(', ')} inactive.`);
-    lib_core/* setOutput */.uH(Outputs.Result, 'success');
-    await summarize(`✅ ${artifact} is live in ${environment}`);
-    lib_core/* info */.pq(`${artifact} is live in ${environment}.`);
+    await (target.type === 'nginx' ? withFileLock(target.slots.config['config-file'], rollout) : rollout());
 }
 /**
  * on-failure: revert. Blue-green never switched, so this finds the previous artifact still live;

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { liveDeployment } from '../../deploy/history.ts';
+import { withFileLock } from '../../deploy/lock.ts';
 import { substitute, type Placement } from '../../deploy/placement.ts';
 import { restoreArtifact, type RestoreRequest, type Restored } from '../../deploy/restore.ts';
 import { otherSlot } from '../../deploy/slots.ts';
@@ -25,55 +26,59 @@ export async function deployMain(): Promise<void> {
   const placement: Placement = { artifact, environment, ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}) };
   const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
 
-  const deployments = new Deployments(createGitHubClient(inputs.token, context.apiUrl, coreLogger), context);
-  const history = await core.group(`Reading the deployments of ${environment}`, () => deployments.history(environment));
-  const previous = liveDeployment(history)?.payload.artifact ?? null;
-  core.info(previous ? `${previous} is live in ${environment}.` : `No earlier deployment of ${environment}.`);
-  const payload = { artifact, previous, ...(slot ? { slot } : {}) };
-  const id = await deployments.create({
-    environment,
-    payload,
-    description: `${artifact} (${strategy})`,
-    production: inputs.production,
-    transient: inputs.transient,
-  });
-  core.setOutput(Outputs.DeploymentId, String(id));
-  core.setOutput(Outputs.PreviousArtifact, previous ?? '');
-  core.setOutput(Outputs.Slot, slot ?? '');
-  core.setOutput(Outputs.EnvironmentUrl, environmentUrl ?? '');
-  await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
+  // Two runs against one nginx config on this host must not interleave (see withFileLock).
+  const rollout = async () => {
+    const deployments = new Deployments(createGitHubClient(inputs.token, context.apiUrl, coreLogger), context);
+    const history = await core.group(`Reading the deployments of ${environment}`, () => deployments.history(environment));
+    const previous = liveDeployment(history)?.payload.artifact ?? null;
+    core.info(previous ? `${previous} is live in ${environment}.` : `No earlier deployment of ${environment}.`);
+    const payload = { artifact, previous, ...(slot ? { slot } : {}) };
+    const id = await deployments.create({
+      environment,
+      payload,
+      description: `${artifact} (${strategy})`,
+      production: inputs.production,
+      transient: inputs.transient,
+    });
+    core.setOutput(Outputs.DeploymentId, String(id));
+    core.setOutput(Outputs.PreviousArtifact, previous ?? '');
+    core.setOutput(Outputs.Slot, slot ?? '');
+    core.setOutput(Outputs.EnvironmentUrl, environmentUrl ?? '');
+    await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
 
-  const phases: Phase[] = [];
-  const checks = { health: inputs.health, smoke: inputs.smoke };
-  const facts: Array<[string, string]> = [
-    ['Environment', environment],
-    ['Artifact', artifact],
-    ['Previous', previous ?? '(none)'],
-    ['Strategy', strategy + (slot ? ` (onto ${slot})` : '')],
-    ['Deployment', String(id)],
-  ];
-  const summarize = async (heading: string) => {
-    if (inputs.jobSummary) await core.summary.addRaw(phaseSummary(heading, facts, phases)).write();
+    const phases: Phase[] = [];
+    const checks = { health: inputs.health, smoke: inputs.smoke };
+    const facts: Array<[string, string]> = [
+      ['Environment', environment],
+      ['Artifact', artifact],
+      ['Previous', previous ?? '(none)'],
+      ['Strategy', strategy + (slot ? ` (onto ${slot})` : '')],
+      ['Deployment', String(id)],
+    ];
+    const summarize = async (heading: string) => {
+      if (inputs.jobSummary) await core.summary.addRaw(phaseSummary(heading, facts, phases)).write();
+    };
+    try {
+      if (target.type === 'command') await recreate(target.config, placement, checks, phases, coreLogger);
+      else await blueGreen(target.slots, { ...placement, slot: slot! }, checks, phases, coreLogger);
+    } catch (error) {
+      const reason = errorMessage(error);
+      await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
+      core.setOutput(Outputs.Result, 'failure');
+      // The failed deployment goes first in the history: its slot now holds the failed artifact.
+      const failed: DeploymentRecord = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
+      const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: coreLogger });
+      await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
+      throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
+    }
+    await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
+    const retired = await deployments.retireEarlier(history, id);
+    if (retired.length) core.info(`Marked earlier deployments ${retired.join(', ')} inactive.`);
+    core.setOutput(Outputs.Result, 'success');
+    await summarize(`✅ ${artifact} is live in ${environment}`);
+    core.info(`${artifact} is live in ${environment}.`);
   };
-  try {
-    if (target.type === 'command') await recreate(target.config, placement, checks, phases, coreLogger);
-    else await blueGreen(target.slots, { ...placement, slot: slot! }, checks, phases, coreLogger);
-  } catch (error) {
-    const reason = errorMessage(error);
-    await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
-    core.setOutput(Outputs.Result, 'failure');
-    // The failed deployment goes first in the history: its slot now holds the failed artifact.
-    const failed: DeploymentRecord = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
-    const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: coreLogger });
-    await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
-    throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
-  }
-  await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
-  const retired = await deployments.retireEarlier(history, id);
-  if (retired.length) core.info(`Marked earlier deployments ${retired.join(', ')} inactive.`);
-  core.setOutput(Outputs.Result, 'success');
-  await summarize(`✅ ${artifact} is live in ${environment}`);
-  core.info(`${artifact} is live in ${environment}.`);
+  await (target.type === 'nginx' ? withFileLock(target.slots.config['config-file'], rollout) : rollout());
 }
 
 /**

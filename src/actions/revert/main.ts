@@ -1,0 +1,4 @@
+import { runAction } from '../../core/action.ts';
+import { revertMain } from './run.ts';
+
+await runAction(revertMain);
