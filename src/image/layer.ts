@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { availableParallelism } from 'node:os';
+import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, gzip } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 
 /** A file of the build context as it goes into the layer. */
@@ -20,7 +22,6 @@ export interface ContextEntry {
 }
 
 export interface LayerTar {
-  path: string;
   /** sha256 of the uncompressed tar: the image config's diff_id. */
   diffId: string;
   size: number;
@@ -31,6 +32,7 @@ export interface LayerBlob {
   path: string;
   digest: string;
   size: number;
+  tar: LayerTar;
 }
 
 /** Never in an image: a checkout's own git data changes with every fetch. */
@@ -81,13 +83,11 @@ class Digester extends Transform {
 }
 
 /**
- * Writes the layer as a tar whose bytes depend only on names, contents and executable bits:
+ * Streams the layer as a tar whose bytes depend only on names, contents and executable bits:
  * entries sorted, owner root (0:0, no names), every time `mtime`.
  */
-export async function writeLayerTar(entries: ContextEntry[], mtime: Date, path: string): Promise<LayerTar> {
+function layerTar(entries: ContextEntry[], mtime: Date): Readable {
   const pack = tarPack();
-  const digester = new Digester();
-  const written = pipeline(pack, digester, createWriteStream(path));
   const add = async (entry: ContextEntry) => {
     const header: Header = {
       // Directories end in "/", as Docker and BuildKit write them.
@@ -113,34 +113,85 @@ export async function writeLayerTar(entries: ContextEntry[], mtime: Date, path: 
       pipeline(createReadStream(entry.source!), sink as unknown as Writable).catch(fail);
     });
   };
-  try {
+  (async () => {
     for (const entry of entries) await add(entry);
     pack.finalize();
-  } catch (error) {
-    pack.destroy(error as Error);
-  }
-  await written;
-  return { path, diffId: digester.digest(), size: digester.size, files: entries.filter((e) => e.type === 'file').length };
+  })().catch((error: Error) => pack.destroy(error));
+  return pack as unknown as Readable;
 }
+
+/**
+ * The layer's diff_id (sha256 of the uncompressed tar) without writing or compressing anything:
+ * enough to find the same content already pushed.
+ */
+export async function hashLayer(entries: ContextEntry[], mtime: Date): Promise<LayerTar> {
+  const digester = new Digester();
+  await pipeline(layerTar(entries, mtime), digester, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  return { diffId: digester.digest(), size: digester.size, files: entries.filter((e) => e.type === 'file').length };
+}
+
+const gzipBlock = promisify(gzip);
+const deflateProbe = promisify(deflateRaw);
+const PROBE = 64 * 1024;
+
+/**
+ * Compresses one block at level 6, or stores it (level 0) when a quick look at its start shows
+ * it will not shrink: compressed media and random data then cost a copy, not a full deflate.
+ * The choice depends on the bytes alone, so the output stays deterministic.
+ */
+async function compressBlock(block: Buffer): Promise<Buffer> {
+  const sample = block.subarray(0, PROBE);
+  const probe = await deflateProbe(sample, { level: 1 });
+  const level = probe.length >= sample.length * 0.98 ? 0 : 6;
+  return normalizeHeader(await gzipBlock(block, { level }));
+}
+/** Blocks of the tar compressed on their own, side by side on the libuv pool. */
+const BLOCK = 4 * 1024 * 1024;
+const IN_FLIGHT = Math.max(2, availableParallelism());
 
 /**
  * zlib leaves the gzip header's time at zero and names no file, but writes the OS it runs on;
  * set it to 255 ("unknown"), as Go's compress/gzip does, so macOS and Linux give the same bytes.
  */
-class GzipHeaderNormalizer extends Transform {
-  private patched = false;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (!this.patched && chunk.length > 9) {
-      chunk[9] = 0xff;
-      this.patched = true;
-    }
-    done(null, chunk);
-  }
+function normalizeHeader(member: Buffer): Buffer {
+  member[9] = 0xff;
+  return member;
 }
 
-/** Compresses the tar at a fixed level, so the same tar always gives the same blob digest. */
-export async function gzipLayer(tarPath: string, path: string): Promise<LayerBlob> {
+/**
+ * Gzip as concatenated members of fixed 4 MiB blocks, compressed in parallel (as pigz -i and
+ * pgzip do). Members are valid gzip that every reader (Go's, GNU's, zlib's) reads as one stream;
+ * fixed block boundaries and level keep the output a function of the input alone.
+ */
+async function* parallelGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const pending: Array<Promise<Buffer>> = [];
+  let block: Buffer[] = [];
+  let filled = 0;
+  const flush = () => {
+    pending.push(compressBlock(Buffer.concat(block, filled)));
+    block = [];
+    filled = 0;
+  };
+  for await (const input of source) {
+    let chunk = input;
+    while (chunk.length > 0) {
+      const take = Math.min(chunk.length, BLOCK - filled);
+      block.push(chunk.subarray(0, take));
+      filled += take;
+      chunk = chunk.subarray(take);
+      if (filled === BLOCK) flush();
+    }
+    while (pending.length >= IN_FLIGHT) yield await pending.shift()!;
+  }
+  if (filled > 0) flush();
+  while (pending.length > 0) yield await pending.shift()!;
+}
+
+/** Writes the compressed layer, hashing it both ways; the same entries and time always give the same digests. */
+export async function writeLayerBlob(entries: ContextEntry[], mtime: Date, path: string): Promise<LayerBlob> {
+  const uncompressed = new Digester();
   const digester = new Digester();
-  await pipeline(createReadStream(tarPath), createGzip({ level: 6 }), new GzipHeaderNormalizer(), digester, createWriteStream(path));
-  return { path, digest: digester.digest(), size: digester.size };
+  await pipeline(layerTar(entries, mtime), uncompressed, parallelGzip, digester, createWriteStream(path));
+  const tar = { diffId: uncompressed.digest(), size: uncompressed.size, files: entries.filter((e) => e.type === 'file').length };
+  return { path, digest: digester.digest(), size: digester.size, tar };
 }

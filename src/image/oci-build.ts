@@ -9,7 +9,7 @@ import { type BlobOrigin, emptyStats, type PushStats, pushBlobs, putManifestTags
 import type { ImageReference } from '../registry/reference.ts';
 import { resolveBase } from './base.ts';
 import { configMediaType, type ImageConfig, imageConfig, type ImageSettings, imageManifest, layerMediaType, type ManifestFlavour } from './config.ts';
-import { gzipLayer, listContext, writeLayerTar } from './layer.ts';
+import { hashLayer, listContext, writeLayerBlob } from './layer.ts';
 
 export interface OciBuild {
   target: BlobOrigin;
@@ -31,22 +31,24 @@ export interface OciBuildResult {
 }
 
 /**
- * A layer already in the target under one of our tags, with the same uncompressed content: reused
- * as is, so an unchanged re-push neither compresses nor uploads anything.
+ * The layers already in the target under our tags, by diff_id: one with our uncompressed content
+ * is reused as is, so an unchanged re-push neither compresses nor uploads anything.
  */
-async function pushedLayer(target: BlobOrigin, tags: string[], diffId: string, mediaType: string): Promise<Descriptor | undefined> {
-  const found = await Promise.all(
+async function pushedLayers(target: BlobOrigin, tags: string[], mediaType: string): Promise<Map<string, Descriptor>> {
+  const layers = new Map<string, Descriptor>();
+  await Promise.all(
     tags.slice(0, 5).map(async (tag) => {
       const manifest = await target.client.getManifest(target.repository, tag);
-      if (!manifest || !isImageManifest(manifest.mediaType)) return undefined;
+      if (!manifest || !isImageManifest(manifest.mediaType)) return;
       const parsed = JSON.parse(manifest.bytes.toString()) as ImageManifest;
       const config = JSON.parse((await target.client.getBlobBytes(target.repository, parsed.config.digest)).toString()) as ImageConfig;
-      const at = config.rootfs?.diff_ids?.lastIndexOf(diffId) ?? -1;
-      const layer = at >= 0 ? parsed.layers[at] : undefined;
-      return layer?.mediaType === mediaType ? layer : undefined;
+      config.rootfs?.diff_ids?.forEach((diffId, at) => {
+        const layer = parsed.layers[at];
+        if (layer?.mediaType === mediaType) layers.set(diffId, layer);
+      });
     }),
-  ).catch(() => []);
-  return found.find(Boolean);
+  ).catch(() => layers.clear());
+  return layers;
 }
 
 /**
@@ -61,16 +63,20 @@ export async function buildAndPushOci(build: OciBuild): Promise<OciBuildResult> 
   try {
     const { tar, layer, reused } = await logger.group('Building the layer', async () => {
       const entries = await listContext(build.context, settings.workdir);
-      const tar = await writeLayerTar(entries, settings.created, join(work, 'layer.tar'));
-      logger.info(`${tar.files} files, ${tar.size} bytes of tar, diff_id ${tar.diffId}`);
       const mediaType = layerMediaType(flavour);
-      const previous = await pushedLayer(target, build.tags, tar.diffId, mediaType);
-      if (previous) {
-        logger.info(`The same content is already pushed as ${previous.digest}: reusing it.`);
-        return { tar, reused: true, layer: { source: remoteBlob(target.client, target.repository, previous), descriptor: previous } };
+      // Hashing first costs a read of the context; worth it only when a pushed layer may match.
+      const known = await pushedLayers(target, build.tags, mediaType);
+      if (known.size > 0) {
+        const tar = await hashLayer(entries, settings.created);
+        const previous = known.get(tar.diffId);
+        if (previous) {
+          logger.info(`${tar.files} files, ${tar.size} bytes of tar, diff_id ${tar.diffId}: already pushed as ${previous.digest}, reusing it.`);
+          return { tar, reused: true, layer: { source: remoteBlob(target.client, target.repository, previous), descriptor: previous } };
+        }
       }
-      const blob = await gzipLayer(tar.path, join(work, 'layer.tar.gz'));
-      logger.info(`Compressed to ${blob.size} bytes: ${blob.digest}`);
+      const blob = await writeLayerBlob(entries, settings.created, join(work, 'layer.tar.gz'));
+      const tar = blob.tar;
+      logger.info(`${tar.files} files, ${tar.size} bytes of tar (diff_id ${tar.diffId}), compressed to ${blob.size} bytes: ${blob.digest}`);
       return { tar, reused: false, layer: { source: fileBlob(blob.path, blob.digest, blob.size) as BlobSource, descriptor: { mediaType, digest: blob.digest, size: blob.size } } };
     });
     const config = imageConfig(base?.config, settings, tar.diffId);

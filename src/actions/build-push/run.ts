@@ -94,7 +94,7 @@ export async function buildPushMain(): Promise<void> {
     pushed = { digest: built.digest, builder: 'docker', labels };
   } else {
     const created = await sourceDate(inputs.context);
-    core.info(`File times and the image's created time: ${created.date.toISOString()} (from ${created.from}).`);
+    core.info(`File times and the image's created time: ${rfc3339(created.date)} (from ${created.from}).`);
     const labels = { ...ociLabels(source, created.date, versionOf(source, tags)), ...inputs.labels };
     await client.check(inputs.image.repository, ['pull', 'push']);
     const base = inputs.base;
