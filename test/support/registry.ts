@@ -70,6 +70,8 @@ export interface CountingProxy {
   /** Requests seen since the last reset, as "METHOD path". */
   requests(): string[];
   reset(): void;
+  /** Answers the next `count` requests with `status`, as an overloaded registry would. */
+  failNext(status: number, count: number): void;
   stop(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startCountingProxy(upstream: string, options: { bearer?: {
   let bytes = 0;
   let seen: string[] = [];
   const tokens = new Map<string, Set<string>>();
+  let failures = { status: 0, count: 0 };
   const [upHost, upPort] = upstream.split(':');
 
   const needed = (method: string, url: URL): string[] => {
@@ -99,6 +102,12 @@ export async function startCountingProxy(upstream: string, options: { bearer?: {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url!, `http://${host}`);
     seen.push(`${req.method} ${url.pathname}`);
+    if (failures.count > 0) {
+      failures.count -= 1;
+      req.resume();
+      res.writeHead(failures.status, { 'retry-after': '0' }).end();
+      return;
+    }
     const bearer = options.bearer;
     if (bearer && url.pathname === '/token') {
       const expected = `Basic ${Buffer.from(`${bearer.username}:${bearer.password}`).toString('base64')}`;
@@ -155,6 +164,9 @@ export async function startCountingProxy(upstream: string, options: { bearer?: {
     reset: () => {
       bytes = 0;
       seen = [];
+    },
+    failNext: (status, count) => {
+      failures = { status, count };
     },
     stop,
   };
