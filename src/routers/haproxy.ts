@@ -50,6 +50,13 @@ export function haproxyRouter(config: HaproxyRouterConfig): TrafficRouter {
         }
       }
     },
+    async currentWeight() {
+      const [stableWeight, canaryWeight] = await Promise.all(
+        [stable, canary].map(async (server) => Number.parseInt(await haproxyCommand(socket, `get weight ${backend}/${server}`), 10)),
+      );
+      const total = stableWeight! + canaryWeight!;
+      return total ? Math.round((100 * canaryWeight!) / total) : 0;
+    },
     async setWeight(weight) {
       const answer = await haproxyCommand(socket, `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`);
       if (answer !== '') throw new Error(`HAProxy refused the weights: ${answer.replace(/\s+/g, ' ')}`);

@@ -37,6 +37,12 @@ export function nginxRouter(config: NginxRouterConfig): TrafficRouter {
       const problem = upstreamProblem(text, config.upstream);
       if (problem) throw new ConfigurationError('router', `config-file ${config['config-file']} ${problem}`, EXAMPLE);
     },
+    async currentWeight() {
+      const servers = await upstream.servers();
+      const total = servers.reduce((sum, s) => sum + s.weight, 0);
+      const canary = servers.find((s) => s.address === config.canary)?.weight ?? 0;
+      return total ? Math.round((100 * canary) / total) : 0;
+    },
     async setWeight(weight) {
       await upstream.apply(
         [

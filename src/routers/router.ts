@@ -9,4 +9,6 @@ export interface TrafficRouter {
   check(): Promise<void>;
   /** Sends `weight` percent of requests to the canary and the rest to stable; throws if it did not take. */
   setWeight(weight: number): Promise<void>;
+  /** The canary's share of traffic now, where the router can tell (a command router cannot). */
+  currentWeight?(): Promise<number>;
 }

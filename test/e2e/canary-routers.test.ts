@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { haproxyCommand } from '../../src/routers/haproxy.ts';
 import { labGate } from '../support/canary-lab.ts';
 import { startHaproxy } from '../support/haproxy.ts';
 import { LoadGenerator, trafficStats } from '../support/load.ts';
@@ -28,6 +29,8 @@ describe('canary through HAProxy’s runtime API (no reload)', () => {
   ])('%s', async (_name, mode, result, weights) => {
     const { stable, canary, prometheus } = await apps(mode);
     const haproxy = await startHaproxy(stable.address, canary.address);
+    // As a runner that died mid-ramp would have left it: 100 to 30, the canary on 23%.
+    await haproxyCommand(haproxy.socket, 'set weight app/canary 30');
     const load = new LoadGenerator(`${haproxy.url}/`, 100);
     load.start();
     const step = await runStep('canary', 'main', {
@@ -44,6 +47,7 @@ describe('canary through HAProxy’s runtime API (no reload)', () => {
     const samples = await load.stop();
     const finalWeights = await haproxy.weights();
     await haproxy.stop();
+    expect(step.warnings[0]).toBe('An earlier run left the canary at 23%: putting all traffic on stable before starting.');
     expect(step.outputs.result).toBe(result);
     expect(finalWeights).toEqual(weights);
     const stats = trafficStats(samples);

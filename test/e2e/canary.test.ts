@@ -133,6 +133,14 @@ describe('canary on real nginx and Prometheus', () => {
     expect(post.summary).toContain('reverted by the post step');
   });
 
+  it('the next run finds the split a dead runner left, and starts from all-stable', async () => {
+    const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:5s, 50%:60s, 100%' }), { killAfterMs: 8000 });
+    expect(run.servers).toContain(`${lab!.canary.address} weight=50`);
+    const next = await runStep('canary', 'main', { inputs: lab!.inputs({ steps: '10%:2s, 100%' }) });
+    expect(next.warnings).toContain('An earlier run left the canary at 50%: putting all traffic on stable before starting.');
+    expect(next.outputs.result).toBe('promoted');
+  });
+
   it('reverts when Prometheus goes down mid-ramp, and says why', async () => {
     const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:30s, 50%:30s, 100%' }), {}, (l) => {
       setTimeout(() => void l.prometheus.stop(), 5000);

@@ -19,6 +19,8 @@ export interface StepResult {
   summary: string;
   /** The messages of `::error::` lines. */
   errors: string[];
+  /** The messages of `::warning::` lines. */
+  warnings: string[];
   durationMs: number;
 }
 
@@ -57,6 +59,14 @@ export function parseFileCommands(text: string): Record<string, string> {
 /** Undoes the escaping @actions/core applies to workflow-command data, as the runner does. */
 function unescapeCommandData(data: string): string {
   return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+function commandMessages(stdout: string, command: string): string[] {
+  const prefix = new RegExp(`^::${command}[^:]*::`);
+  return stdout
+    .split('\n')
+    .filter((line) => prefix.test(line))
+    .map((line) => unescapeCommandData(line.replace(prefix, '')));
 }
 
 /** Input defaults from the action's action.yml, as the runner fills them in. */
@@ -119,10 +129,8 @@ export async function runStep(action: string, entry: 'main' | 'post', options: S
     outputs: parseFileCommands(await read(files.GITHUB_OUTPUT)),
     state: parseFileCommands(await read(files.GITHUB_STATE)),
     summary: await read(files.GITHUB_STEP_SUMMARY),
-    errors: stdout
-      .split('\n')
-      .filter((l) => l.startsWith('::error'))
-      .map((l) => unescapeCommandData(l.replace(/^::error[^:]*::/, ''))),
+    errors: commandMessages(stdout, 'error'),
+    warnings: commandMessages(stdout, 'warning'),
     durationMs,
   };
 }

@@ -84649,6 +84649,11 @@ function haproxyRouter(config) {
                 }
             }
         },
+        async currentWeight() {
+            const [stableWeight, canaryWeight] = await Promise.all([stable, canary].map(async (server) => Number.parseInt(await haproxyCommand(socket, `get weight ${backend}/${server}`), 10)));
+            const total = stableWeight + canaryWeight;
+            return total ? Math.round((100 * canaryWeight) / total) : 0;
+        },
         async setWeight(weight) {
             const answer = await haproxyCommand(socket, `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`);
             if (answer !== '')
@@ -84819,6 +84824,12 @@ function nginxRouter(config) {
             const problem = upstreamProblem(text, config.upstream);
             if (problem)
                 throw new errors/* ConfigurationError */.j('router', `config-file ${config['config-file']} ${problem}`, nginx_EXAMPLE);
+        },
+        async currentWeight() {
+            const servers = await upstream.servers();
+            const total = servers.reduce((sum, s) => sum + s.weight, 0);
+            const canary = servers.find((s) => s.address === config.canary)?.weight ?? 0;
+            return total ? Math.round((100 * canary) / total) : 0;
         },
         async setWeight(weight) {
             await upstream.apply([
@@ -85035,6 +85046,14 @@ async function canaryMain() {
         cancel.abort();
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    // A runner that died mid-ramp leaves a split behind: start from all-stable, and say so.
+    const leftover = await router.currentWeight?.();
+    if (leftover !== undefined && leftover > 0 && leftover < 100) {
+        await core.group('Restoring stable after an unfinished rollout', async () => {
+            core.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
+            await router.setWeight(0);
+        });
+    }
     const gate = new Gate(inputs.gate, createMetrics(inputs.metrics), inputs.intervalMs);
     const report = await runRamp({
         steps: inputs.steps,

@@ -27,6 +27,15 @@ export async function canaryMain(): Promise<void> {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
+  // A runner that died mid-ramp leaves a split behind: start from all-stable, and say so.
+  const leftover = await router.currentWeight?.();
+  if (leftover !== undefined && leftover > 0 && leftover < 100) {
+    await core.group('Restoring stable after an unfinished rollout', async () => {
+      core.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
+      await router.setWeight(0);
+    });
+  }
+
   const gate = new Gate(inputs.gate, createMetrics(inputs.metrics), inputs.intervalMs);
   const report = await runRamp({
     steps: inputs.steps,
