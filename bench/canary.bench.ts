@@ -29,13 +29,13 @@ async function once(options: LabOptions, inputs: Record<string, string>): Promis
     const stats = trafficStats(await lab.load.stop());
     const report = JSON.parse(step.outputs.report ?? '{}') as { durationMs: number; plannedHoldMs: number };
     return {
-      result: step.outputs.result ?? `exit ${step.code}`,
+      result: step.outputs.result ?? 'no decision',
       exposureMs: step.outputs.result === 'reverted' && stats.firstCanaryAt !== undefined ? stats.lastCanaryAt! - stats.firstCanaryAt : undefined,
       canaryServed: stats.byVersion.canary ?? 0,
       routingFailures: stats.routingFailures,
       durationMs: report.durationMs,
       plannedMs: report.plannedHoldMs,
-      reason: step.outputs.reason ?? '',
+      reason: step.outputs.reason ?? `exit ${step.code ?? step.signal}: ${step.errors[0] ?? step.stdout.slice(-300)}`,
     };
   } finally {
     await lab.stop();
@@ -105,15 +105,18 @@ async function noise(): Promise<BenchTable> {
   ]);
   const baseline = stringify([baselineRule]);
   const rows: string[][] = [];
+  const notes: string[] = [];
+  const only = process.env.BENCH_NOISE_CASES?.split(',').map(Number);
   const cases: Array<[string, string, number, string]> = [
     ['baseline test (max-ratio 2, confidence 0.99)', baseline, background, '≥ 19/20 promoted'],
     ['baseline test (max-ratio 2, confidence 0.99)', baseline, 0.015, '20/20 reverted'],
     ['fixed bound: 15 s error ratio ≤ 0.01', fixedRule, background, 'for comparison'],
   ];
-  for (const [rule, gate, canaryErrorRate, target] of cases) {
+  for (const [rule, gate, canaryErrorRate, target] of cases.filter((_, i) => !only || only.includes(i))) {
     const outcomes = await inLanes(NOISE_RUNS, () =>
       once({ canary: 'healthy', backgroundErrorRate: background, canaryErrorRate, rps: 200 }, { steps, interval: '2s', gate }),
     );
+    for (const o of outcomes) if (o.result === 'no decision') notes.push(`${rule} at ${canaryErrorRate * 100}%: no decision, ${o.reason}`);
     const promoted = outcomes.filter((o) => o.result === 'promoted').length;
     const reverted = outcomes.filter((o) => o.result === 'reverted');
     rows.push([
@@ -129,6 +132,7 @@ async function noise(): Promise<BenchTable> {
     title: `Background noise: both versions at ${background * 100}% 5xx, 200 rps, steps "${steps}", ${NOISE_RUNS} runs each (${LANES} labs at a time)`,
     columns: ['rule', 'canary 5xx', 'decisions', 'target', 'time to revert s (median)', 'requests failed by switching'],
     rows,
+    notes,
   };
 }
 
