@@ -97,7 +97,7 @@ describe('deploy blue-green on real nginx under load', () => {
 
     expect(unready.code).not.toBe(0);
     expect(unready.errors).toHaveLength(1);
-    expect(unready.errors[0]).toMatch(/Deploy of v2 to production failed: http:\/\/127\.0\.0\.1:\d+\/healthz was not healthy within 3s .*last answered 503.*traffic never left v1/);
+    expect(unready.errors[0]).toMatch(/Deploy of v2 to production failed: http:\/\/127\.0\.0\.1:\d+\/healthz was not healthy within 3s \(expected 200, last .+\); traffic never left v1$/);
     expect(broken.code).not.toBe(0);
     expect(broken.errors).toHaveLength(1);
     expect(broken.errors[0]).toMatch(/Deploy of v3 to production failed: 1 of 1 smoke checks failed: version: status 500.*traffic never left v1/);
