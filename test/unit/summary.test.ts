@@ -36,8 +36,8 @@ describe('canarySummary', () => {
     expect(markdown).toContain('| 1 | 10% | 20s of 20s | ✅ 0.01 (≤ 0.02, 2 readings) | ✅ passed |');
     expect(markdown).toContain('| 2 | 50% | 4s of 20s | ❌ 0.3 (≤ 0.02, 1 readings) | ❌ gate failed |');
     expect(markdown).toContain('Ramp took 24s for 40s of holds; final canary weight 0%.');
-    expect(markdown).toContain('x-axis "seconds since start" [2.0, 20.0, 22.0]');
-    expect(markdown).toContain('line [10, 10, 50]');
+    expect(markdown).toContain('x-axis "seconds since start" [2.0, 20.0, 22.0, 24.0]\n  y-axis "weight %" 0 --> 100\n  line [10, 10, 50, 0]');
+    expect(markdown).toContain('x-axis "seconds since start" [2.0, 20.0, 22.0]\n  y-axis "value" 0 --> 0.33');
     expect(markdown).toContain('line [0, 0.01, 0.3]\n  line [0.02, 0.02, 0.02]');
   });
 

@@ -74782,16 +74782,16 @@ function thin(items) {
     const stride = items.length / MAX_POINTS;
     return Array.from({ length: MAX_POINTS }, (_, i) => items[Math.floor(i * stride)]).concat(items.at(-1));
 }
-function chart(title, yLabel, xs, lines) {
+function chart(title, yLabel, xs, lines, fixedTop) {
     const all = lines.flat();
-    const top = Math.max(...all);
     const bottom = Math.min(0, ...all);
+    const top = fixedTop ?? Math.max(...all) * 1.1;
     return [
         '```mermaid',
         'xychart-beta',
         `  title "${title}"`,
         `  x-axis "seconds since start" [${xs.map((x) => (x / 1000).toFixed(1)).join(', ')}]`,
-        `  y-axis "${yLabel}" ${fmt(bottom)} --> ${fmt(top === bottom ? bottom + 1 : top * 1.1)}`,
+        `  y-axis "${yLabel}" ${fmt(bottom)} --> ${fmt(top > bottom ? top : bottom + 1)}`,
         ...lines.map((line) => `  line [${line.map(fmt).join(', ')}]`),
         '```',
     ].join('\n');
@@ -74812,8 +74812,9 @@ function summary_canarySummary(report, rules) {
     const charts = [];
     const readings = report.steps.flatMap((s) => s.readings);
     if (readings.length > 0) {
-        const points = thin(readings.filter((r) => r.rule === rules[0]));
-        charts.push(chart('Canary weight (%)', 'weight %', points.map((r) => r.at), [points.map((r) => r.weight)]));
+        // The weight at each look, and where the ramp left it.
+        const points = [...thin(readings.filter((r) => r.rule === rules[0])), { at: report.durationMs, weight: report.finalWeight }];
+        charts.push(chart('Canary weight (%)', 'weight %', points.map((r) => r.at), [points.map((r) => r.weight)], 100));
     }
     for (const rule of rules) {
         const points = thin(readings.filter((r) => r.rule === rule && r.value !== undefined));
