@@ -46128,6 +46128,11 @@ function haproxyRouter(config) {
                 }
             }
         },
+        async currentWeight() {
+            const [stableWeight, canaryWeight] = await Promise.all([stable, canary].map(async (server) => Number.parseInt(await haproxyCommand(socket, `get weight ${backend}/${server}`), 10)));
+            const total = stableWeight + canaryWeight;
+            return total ? Math.round((100 * canaryWeight) / total) : 0;
+        },
         async setWeight(weight) {
             const answer = await haproxyCommand(socket, `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`);
             if (answer !== '')
@@ -46170,6 +46175,12 @@ function nginxRouter(config) {
             const problem = upstreamProblem(text, config.upstream);
             if (problem)
                 throw new errors/* ConfigurationError */.j('router', `config-file ${config['config-file']} ${problem}`, nginx_EXAMPLE);
+        },
+        async currentWeight() {
+            const servers = await upstream.servers();
+            const total = servers.reduce((sum, s) => sum + s.weight, 0);
+            const canary = servers.find((s) => s.address === config.canary)?.weight ?? 0;
+            return total ? Math.round((100 * canary) / total) : 0;
         },
         async setWeight(weight) {
             await upstream.apply([
