@@ -63,7 +63,7 @@ async function get(url: string, timeoutMs: number): Promise<Answer> {
 export async function waitHealthy(health: HealthConfig, placement: Placement, signal?: AbortSignal): Promise<string> {
   const url = substitute(health.url, placement, true);
   const started = performance.now();
-  let last = 'no answer yet';
+  let last: string;
   for (let attempt = 1; ; attempt++) {
     try {
       const answer = await get(url, Math.min(health.interval * 5, 10_000));

@@ -15,6 +15,8 @@ export type GetInput = (name: string) => string;
  * comment in nginx config, so it is one word without braces, quotes or shell characters.
  */
 const ARTIFACT = /^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,255}$/;
+// Control characters are exactly what this pattern keeps out.
+// eslint-disable-next-line no-control-regex
 const ENVIRONMENT = /^[^\s\x00-\x1f'"`][^\x00-\x1f'"`]{0,254}$/;
 
 export function required(getInput: GetInput, name: string, example: string): string {

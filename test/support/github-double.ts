@@ -185,7 +185,7 @@ export class GitHubDouble {
     const raw = Buffer.concat(chunks).toString('utf8');
     const route = specOperations().find((o) => o.method === req.method && o.pattern.test(url.pathname));
     const where = `${req.method} ${url.pathname}`;
-    let status = 500;
+    let status: number;
     let body: unknown;
     let headers: Record<string, string> = {};
     if (!route) {

@@ -69,7 +69,7 @@ export async function deployMain(): Promise<void> {
       const failed: DeploymentRecord = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
       const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: coreLogger });
       await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
-      throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
+      throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`, { cause: error });
     }
     await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
     const retired = await deployments.retireEarlier(history, id);

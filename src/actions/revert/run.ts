@@ -68,7 +68,7 @@ export async function revertMain(): Promise<void> {
       if (target) restored = await restoreArtifact({ target, artifact, environment, history, health: inputs.health, phases, logger: coreLogger });
     } catch (error) {
       await deployments.setStatus(id, 'failure', `Could not put ${artifact} back: ${errorMessage(error)}`);
-      throw new Error(`Reverting ${environment} to ${artifact} failed: ${errorMessage(error)}`);
+      throw new Error(`Reverting ${environment} to ${artifact} failed: ${errorMessage(error)}`, { cause: error });
     }
     // The reverted deployment is marked failure so no later revert treats it as good again.
     if (bad.states[0] !== 'failure' && bad.states[0] !== 'error') {
