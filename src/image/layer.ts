@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { deflateRaw, gzip } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
+import type { ProducedBlob } from '../registry/client.ts';
 
 /** A file of the build context as it goes into the layer. */
 export interface ContextEntry {
@@ -29,7 +30,6 @@ export interface LayerTar {
 }
 
 export interface LayerBlob {
-  path: string;
   digest: string;
   size: number;
   tar: LayerTar;
@@ -143,7 +143,17 @@ async function compressBlock(block: Buffer): Promise<Buffer> {
   const sample = block.subarray(0, PROBE);
   const probe = await deflateProbe(sample, { level: 1 });
   const level = probe.length >= sample.length * 0.98 ? 0 : 6;
-  return normalizeHeader(await gzipBlock(block, { level }));
+  return normalizeHeader(await gzipBlock(block, { level, chunkSize: memberBound(block.length) }));
+}
+
+/**
+ * Room for a whole gzip member of `length` bytes (zlib's deflateBound plus the wrapper), so zlib
+ * writes it in one pass instead of 16 KiB output chunks, each a round trip to the thread pool.
+ * The chunk size also sets where zlib cuts stored blocks: it depends on the length alone, so the
+ * bytes stay a function of the input.
+ */
+function memberBound(length: number): number {
+  return length + (length >> 11) + 64;
 }
 /** Blocks of the tar compressed on their own, side by side on the libuv pool. */
 const BLOCK = 4 * 1024 * 1024;
@@ -187,11 +197,18 @@ async function* parallelGzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buff
   while (pending.length > 0) yield await pending.shift()!;
 }
 
-/** Writes the compressed layer, hashing it both ways; the same entries and time always give the same digests. */
-export async function writeLayerBlob(entries: ContextEntry[], mtime: Date, path: string): Promise<LayerBlob> {
+/**
+ * The compressed layer as a stream, to be sent as it is made (no file, and compressing overlaps
+ * the upload); `done` gives both digests once the stream has been read to its end. The same
+ * entries and time always give the same bytes.
+ */
+export function compressedLayer(entries: ContextEntry[], mtime: Date): ProducedBlob<LayerBlob> {
   const uncompressed = new Digester();
-  const digester = new Digester();
-  await pipeline(layerTar(entries, mtime), uncompressed, parallelGzip, digester, createWriteStream(path));
-  const tar = { diffId: uncompressed.digest(), size: uncompressed.size, files: entries.filter((e) => e.type === 'file').length };
-  return { path, digest: digester.digest(), size: digester.size, tar };
+  const compressed = new Digester();
+  const done = pipeline(layerTar(entries, mtime), uncompressed, parallelGzip, compressed).then(() => ({
+    digest: compressed.digest(),
+    size: compressed.size,
+    tar: { diffId: uncompressed.digest(), size: uncompressed.size, files: entries.filter((e) => e.type === 'file').length },
+  }));
+  return { body: compressed, done };
 }

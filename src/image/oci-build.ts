@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
-import { bufferBlob, fileBlob, remoteBlob } from '../registry/blob-sources.ts';
+import { bufferBlob, remoteBlob } from '../registry/blob-sources.ts';
 import { type BlobSource, type RegistryClient, sha256Digest } from '../registry/client.ts';
 import { type Descriptor, type ImageManifest, isImageManifest } from '../registry/media-types.ts';
 import { type BlobOrigin, emptyStats, type PushStats, pushBlobs, putManifestTags } from '../registry/push.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import { resolveBase } from './base.ts';
 import { configMediaType, type ImageConfig, imageConfig, type ImageSettings, imageManifest, layerMediaType, type ManifestFlavour } from './config.ts';
-import { hashLayer, listContext, writeLayerBlob } from './layer.ts';
+import { compressedLayer, hashLayer, listContext } from './layer.ts';
 
 export interface OciBuild {
   target: BlobOrigin;
@@ -59,57 +56,38 @@ export async function buildAndPushOci(build: OciBuild): Promise<OciBuildResult> 
   const { target, settings, logger } = build;
   const base = build.base ? await logger.group(`Resolving base ${build.base.reference.registry}/${build.base.reference.repository}`, () => resolveBase(build.base!.client, build.base!.reference, settings.platform)) : undefined;
   const flavour: ManifestFlavour = base?.flavour ?? 'oci';
-  const work = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'shipgate-build-'));
-  try {
-    const { tar, layer, reused } = await logger.group('Building the layer', async () => {
-      const entries = await listContext(build.context, settings.workdir);
-      const mediaType = layerMediaType(flavour);
-      // Hashing first costs a read of the context; worth it only when a pushed layer may match.
-      const known = await pushedLayers(target, build.tags, mediaType);
-      if (known.size > 0) {
-        const tar = await hashLayer(entries, settings.created);
-        const previous = known.get(tar.diffId);
-        if (previous) {
-          logger.info(`${tar.files} files, ${tar.size} bytes of tar, diff_id ${tar.diffId}: already pushed as ${previous.digest}, reusing it.`);
-          return { tar, reused: true, layer: { source: remoteBlob(target.client, target.repository, previous), descriptor: previous } };
-        }
-      }
-      const blob = await writeLayerBlob(entries, settings.created, join(work, 'layer.tar.gz'));
-      const tar = blob.tar;
-      logger.info(`${tar.files} files, ${tar.size} bytes of tar (diff_id ${tar.diffId}), compressed to ${blob.size} bytes: ${blob.digest}`);
-      return { tar, reused: false, layer: { source: fileBlob(blob.path, blob.digest, blob.size) as BlobSource, descriptor: { mediaType, digest: blob.digest, size: blob.size } } };
-    });
-    const config = imageConfig(base?.config, settings, tar.diffId);
+  const mediaType = layerMediaType(flavour);
+  const stats = emptyStats();
+  const push = (blobs: Array<{ source: BlobSource; origin?: BlobOrigin }>) => pushBlobs(target.client, target.repository, blobs, stats, logger);
+  const baseOrigin = base && { client: build.base!.client, repository: base.reference.repository };
+  const baseBlobs = (base?.layers ?? []).map((d) => ({ source: remoteBlob(baseOrigin!.client, baseOrigin!.repository, d), origin: baseOrigin! }));
+  return logger.group(`Building and pushing to ${target.client.registry}/${target.repository}`, async () => {
+    const entries = await listContext(build.context, settings.workdir);
+    // Hashing first costs a read of the context; worth it only when a pushed layer may match.
+    const known = await pushedLayers(target, build.tags, mediaType);
+    const tar = known.size > 0 ? await hashLayer(entries, settings.created) : undefined;
+    const previous = tar && known.get(tar.diffId);
+    let layer: OciBuildResult['layer'];
+    if (tar && previous) {
+      logger.info(`${tar.files} files, ${tar.size} bytes of tar, diff_id ${tar.diffId}: already pushed as ${previous.digest}, reusing it.`);
+      await push([...baseBlobs, { source: remoteBlob(target.client, target.repository, previous) }]);
+      layer = { ...previous, diffId: tar.diffId, files: tar.files, reused: true };
+    } else {
+      // The layer is compressed while it uploads, and the base's blobs go up beside it.
+      const [made] = await Promise.all([target.client.pushProduced(target.repository, () => compressedLayer(entries, settings.created)), push(baseBlobs)]);
+      stats.uploaded += 1;
+      stats.uploadedBytes += made.size;
+      logger.info(`${made.tar.files} files, ${made.tar.size} bytes of tar (diff_id ${made.tar.diffId}), compressed to ${made.size} bytes: ${made.digest}`);
+      layer = { mediaType, digest: made.digest, size: made.size, diffId: made.tar.diffId, files: made.tar.files, reused: false };
+    }
+    // The config names the layer's diff_id, so it can only go up once the layer is made.
+    const config = imageConfig(base?.config, settings, layer.diffId);
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDescriptor: Descriptor = { mediaType: configMediaType(flavour), digest: sha256Digest(configBytes), size: configBytes.length };
-    const layers = [...(base?.layers ?? []), layer.descriptor];
-    const manifest = imageManifest(flavour, configDescriptor, layers);
-    const stats = emptyStats();
-    const digest = await logger.group(`Pushing to ${target.client.registry}/${target.repository}`, async () => {
-      const baseOrigin = base ? { client: build.base!.client, repository: base.reference.repository } : undefined;
-      await pushBlobs(
-        target.client,
-        target.repository,
-        [
-          ...(base?.layers ?? []).map((d) => ({ source: remoteBlob(baseOrigin!.client, baseOrigin!.repository, d), origin: baseOrigin! })),
-          { source: layer.source },
-          { source: bufferBlob(configBytes, configDescriptor.digest) },
-        ],
-        stats,
-        logger,
-      );
-      logger.info(`Blobs: ${stats.exists} already there, ${stats.mounted} mounted, ${stats.uploaded} uploaded (${stats.uploadedBytes} bytes).`);
-      return putManifestTags(target.client, target.repository, manifest, build.tags);
-    });
-    return {
-      digest,
-      mediaType: manifest.mediaType,
-      config,
-      layer: { ...layer.descriptor, diffId: tar.diffId, files: tar.files, reused },
-      ...(base ? { baseDigest: base.digest } : {}),
-      stats,
-    };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    await push([{ source: bufferBlob(configBytes, configDescriptor.digest) }]);
+    logger.info(`Blobs: ${stats.exists} already there, ${stats.mounted} mounted, ${stats.uploaded} uploaded (${stats.uploadedBytes} bytes).`);
+    const manifest = imageManifest(flavour, configDescriptor, [...(base?.layers ?? []), { mediaType, digest: layer.digest, size: layer.size }]);
+    const digest = await putManifestTags(target.client, target.repository, manifest, build.tags);
+    return { digest, mediaType: manifest.mediaType, config, layer, ...(base ? { baseDigest: base.digest } : {}), stats };
+  });
 }

@@ -1,16 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import type { BlobSource, RegistryClient } from './client.ts';
 import type { Descriptor } from './media-types.ts';
-
-export function fileBlob(path: string, digest: string, size: number): BlobSource {
-  return {
-    digest,
-    size,
-    seekable: true,
-    open: async (start, end) => (end > start ? createReadStream(path, { start, end: end - 1 }) : Readable.from([])),
-  };
-}
 
 export function bufferBlob(bytes: Buffer, digest: string): BlobSource {
   return { digest, size: bytes.length, seekable: true, open: async (start, end) => bytes.subarray(start, end) };

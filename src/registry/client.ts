@@ -19,6 +19,15 @@ export interface BlobSource {
   seekable: boolean;
 }
 
+/**
+ * A blob made as it is sent: its bytes, and its digest and size once they have all been read.
+ * Made again from the start for each attempt, so it must give the same bytes every time.
+ */
+export interface ProducedBlob<T extends { digest: string; size: number } = { digest: string; size: number }> {
+  body: Readable;
+  done: Promise<T>;
+}
+
 export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Speak plain HTTP to a registry that is not on a loopback address. */
@@ -138,13 +147,52 @@ export class RegistryClient {
           // 202: the registry could not mount and opened an upload session instead.
           location = this.location(response);
         } else {
-          location = await this.startUpload(repository, source.digest);
+          location = await this.startUpload(repository, source.digest.slice(0, 19));
         }
         await this.upload(repository, source, location);
         return 'uploaded';
       },
       this.retryOptions(`pushing blob ${source.digest.slice(0, 19)}`),
     );
+  }
+
+  /**
+   * Uploads a blob while it is being made, when its digest is only known at the end: one streamed
+   * PATCH, then the PUT naming the digest, which the registry checks. Nothing is held or written
+   * to disk and making overlaps sending. There is no HEAD first (the digest is not known yet), so
+   * content already in the repository under another tag is sent again; the registry keeps one copy.
+   */
+  async pushProduced<T extends { digest: string; size: number }>(repository: string, produce: () => ProducedBlob<T>): Promise<T> {
+    return pRetry(async () => {
+      const location = await this.startUpload(repository, 'being made');
+      let blob: ProducedBlob<T> | undefined;
+      try {
+        const patched = await this.call({
+          method: 'PATCH',
+          url: location,
+          repository,
+          scopes: [repositoryScope(repository, ['pull', 'push'])],
+          what: 'uploading a blob as it is made',
+          ok: [202],
+          retry: false,
+          headers: { 'content-type': 'application/octet-stream' },
+          // A new stream for each send: a request sent again after an auth challenge must not reuse a read one.
+          body: async () => {
+            blob?.body.destroy();
+            blob = produce();
+            blob.done.catch(() => {});
+            return blob.body;
+          },
+        });
+        await patched.body.dump();
+        const made = await blob!.done;
+        await this.finishUpload(repository, this.location(patched), made.digest);
+        return made;
+      } finally {
+        // A failed attempt leaves its stream half read: close its files before making another.
+        blob?.body.destroy();
+      }
+    }, this.retryOptions('uploading a blob as it is made'));
   }
 
   /** Streams a blob's bytes, following the redirect to storage that registries often answer with. */
@@ -239,13 +287,13 @@ export class RegistryClient {
     return digest;
   }
 
-  private async startUpload(repository: string, digest: string): Promise<string> {
+  private async startUpload(repository: string, blob: string): Promise<string> {
     const response = await this.call({
       method: 'POST',
       url: `/v2/${repository}/blobs/uploads/`,
       repository,
       scopes: [repositoryScope(repository, ['pull', 'push'])],
-      what: `starting the upload of blob ${digest.slice(0, 19)}`,
+      what: `starting the upload of blob ${blob}`,
       ok: [202],
       retry: false,
     });
@@ -255,43 +303,44 @@ export class RegistryClient {
 
   /** One PUT for small or unseekable blobs; PATCH chunks then an empty PUT for large files. */
   private async upload(repository: string, source: BlobSource, location: string): Promise<void> {
-    const scopes = [repositoryScope(repository, ['pull', 'push'])];
-    const what = `uploading blob ${source.digest.slice(0, 19)}`;
-    let url = location;
-    let body: (() => Promise<Readable | Buffer | undefined>) | undefined = () => source.open(0, source.size);
-    let length = source.size;
-    if (source.seekable && source.size > this.chunkSize) {
-      for (let start = 0; start < source.size; start += this.chunkSize) {
-        const end = Math.min(start + this.chunkSize, source.size);
-        const response = await this.call({
-          method: 'PATCH',
-          url,
-          repository,
-          scopes,
-          what,
-          ok: [202],
-          retry: false,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start), 'content-range': `${start}-${end - 1}` },
-          body: () => source.open(start, end),
-        });
-        await response.body.dump();
-        url = this.location(response);
-      }
-      body = undefined;
-      length = 0;
+    if (!source.seekable || source.size <= this.chunkSize) {
+      await this.finishUpload(repository, location, source.digest, { length: source.size, body: () => source.open(0, source.size) });
+      return;
     }
-    const finish = new URL(url, this.baseUrl);
-    finish.searchParams.set('digest', source.digest);
+    let url = location;
+    for (let start = 0; start < source.size; start += this.chunkSize) {
+      const end = Math.min(start + this.chunkSize, source.size);
+      const response = await this.call({
+        method: 'PATCH',
+        url,
+        repository,
+        scopes: [repositoryScope(repository, ['pull', 'push'])],
+        what: `uploading blob ${source.digest.slice(0, 19)}`,
+        ok: [202],
+        retry: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start), 'content-range': `${start}-${end - 1}` },
+        body: () => source.open(start, end),
+      });
+      await response.body.dump();
+      url = this.location(response);
+    }
+    await this.finishUpload(repository, url, source.digest);
+  }
+
+  /** The PUT that closes an upload session, naming the digest the registry must find; with the bytes left to send, if any. */
+  private async finishUpload(repository: string, location: string, digest: string, rest?: { length: number; body: () => Promise<Readable | Buffer> }): Promise<void> {
+    const finish = new URL(location, this.baseUrl);
+    finish.searchParams.set('digest', digest);
     const response = await this.call({
       method: 'PUT',
       url: finish.toString(),
       repository,
-      scopes,
-      what,
+      scopes: [repositoryScope(repository, ['pull', 'push'])],
+      what: `uploading blob ${digest.slice(0, 19)}`,
       ok: [201],
       retry: false,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
-      ...(body ? { body } : {}),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(rest?.length ?? 0) },
+      ...(rest ? { body: rest.body } : {}),
     });
     await response.body.dump();
   }

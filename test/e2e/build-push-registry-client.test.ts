@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferBlob } from '../../src/registry/blob-sources.ts';
 import { RegistryClient, sha256Digest } from '../../src/registry/client.ts';
@@ -25,6 +26,23 @@ describe('the registry client against docker-registry', () => {
     expect(await client.pushBlob('chunks', blob)).toBe('exists');
     expect((await client.getBlobBytes('chunks', blob.digest)).equals(bytes)).toBe(true);
     expect(await client.pushBlob('elsewhere', blob, 'chunks')).toBe('mounted');
+  });
+
+  it('uploads a blob as it is made, in one streamed PATCH, retrying a 503 with a fresh stream', async () => {
+    const client = new RegistryClient(proxy.host, { minRetryDelayMs: 20 });
+    const bytes = randomBytes(2 * 1024 * 1024 + 5);
+    let made = 0;
+    const produce = () => {
+      made += 1;
+      return { body: Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), done: Promise.resolve({ digest: sha256Digest(bytes), size: bytes.length }) };
+    };
+    proxy.reset();
+    proxy.failNext(503, 1);
+    expect(await client.pushProduced('streamed', produce)).toEqual({ digest: sha256Digest(bytes), size: bytes.length });
+    expect(made).toBe(1);
+    expect(proxy.requests().filter((r) => r.startsWith('PATCH'))).toHaveLength(1);
+    expect(proxy.uploadedBytes()).toBe(bytes.length);
+    expect((await client.getBlobBytes('streamed', sha256Digest(bytes))).equals(bytes)).toBe(true);
   });
 
   it('retries 503 and 429 with backoff, and resolves a tag to its digest', async () => {

@@ -3,9 +3,10 @@ import { chmod, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { hashLayer, listContext, writeLayerBlob } from '../../src/image/layer.ts';
+import { compressedLayer, type ContextEntry, hashLayer, listContext } from '../../src/image/layer.ts';
 
 async function context(mode: number, time: Date): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-layer-'));
@@ -18,6 +19,13 @@ async function context(mode: number, time: Date): Promise<string> {
   return dir;
 }
 
+/** The compressed layer written to `path`, as it would stream to a registry. */
+async function writeLayer(entries: ContextEntry[], path: string) {
+  const layer = compressedLayer(entries, new Date(0));
+  await pipeline(layer.body, createWriteStream(path));
+  return { ...(await layer.done), path };
+}
+
 describe('the layer', () => {
   it('is the same bytes whatever the file times and umask, and lists parents first, sorted, without .git', async () => {
     const one = await context(0o755, new Date('2020-01-01'));
@@ -25,8 +33,8 @@ describe('the layer', () => {
     const entries = await listContext(one, '/srv/app');
     expect(entries.map((e) => `${e.name} ${e.mode.toString(8)}`)).toEqual(['srv 755', 'srv/app 755', 'srv/app/a.sh 755', 'srv/app/b 755', 'srv/app/b/x.txt 644']);
     const out = await mkdtemp(join(tmpdir(), 'shipgate-layer-out-'));
-    const a = await writeLayerBlob(entries, new Date(0), join(out, 'a.gz'));
-    const b = await writeLayerBlob(await listContext(two, '/srv/app'), new Date(0), join(out, 'b.gz'));
+    const a = await writeLayer(entries, join(out, 'a.gz'));
+    const b = await writeLayer(await listContext(two, '/srv/app'), join(out, 'b.gz'));
     expect(b.digest).toBe(a.digest);
     expect(b.tar.diffId).toBe(a.tar.diffId);
     expect((await hashLayer(entries, new Date(0))).diffId).toBe(a.tar.diffId);
