@@ -28,7 +28,8 @@ async function freshCheckout(context: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-bench-checkout-'));
   await cp(context, dir, { recursive: true });
   const later = new Date(Date.now() + 3_600_000);
-  for (const f of ['server.js', 'data', ...Array.from({ length: 5 }, (_, i) => `data/blob-${i}.bin`)]) await utimes(join(dir, f), later, later);
+  for (const f of ['server.js', 'data', ...Array.from({ length: 5 }, (_, i) => `data/blob-${i}.bin`)])
+    await utimes(join(dir, f), later, later);
   return dir;
 }
 
@@ -46,8 +47,16 @@ async function buildah(context: string, registryHost: string): Promise<number> {
   const storage = ['--storage-driver', 'vfs', '--root', join(root, 'root'), '--runroot', join(root, 'runroot')];
   try {
     const [, ms] = await timed(() => {
-      execFileSync('buildah', [...storage, 'bud', '--isolation', 'chroot', '--quiet', '-f', containerfile, '-t', 'localhost/bench:1', context], { stdio: 'ignore' });
-      execFileSync('buildah', [...storage, 'push', '--quiet', '--tls-verify=false', 'localhost/bench:1', `docker://${registryHost}/app:1`], { stdio: 'ignore' });
+      execFileSync(
+        'buildah',
+        [...storage, 'bud', '--isolation', 'chroot', '--quiet', '-f', containerfile, '-t', 'localhost/bench:1', context],
+        { stdio: 'ignore' },
+      );
+      execFileSync(
+        'buildah',
+        [...storage, 'push', '--quiet', '--tls-verify=false', 'localhost/bench:1', `docker://${registryHost}/app:1`],
+        { stdio: 'ignore' },
+      );
     });
     return ms;
   } finally {
@@ -58,7 +67,16 @@ async function buildah(context: string, registryHost: string): Promise<number> {
 
 export async function run(): Promise<BenchTable[]> {
   const context = await makeContext();
-  const rows = { cold: [] as number[], coldBytes: [] as number[], buildah: [] as number[], repush: [] as number[], repushBytes: [] as number[], copy: [] as number[], copyBytes: [] as number[], crossCopy: [] as number[] };
+  const rows = {
+    cold: [] as number[],
+    coldBytes: [] as number[],
+    buildah: [] as number[],
+    repush: [] as number[],
+    repushBytes: [] as number[],
+    copy: [] as number[],
+    copyBytes: [] as number[],
+    crossCopy: [] as number[],
+  };
   try {
     for (let i = 0; i < RUNS; i++) {
       const ours = await startRegistry();
@@ -86,18 +104,24 @@ export async function run(): Promise<BenchTable[]> {
       }
 
       proxy.reset();
-      const again = await runStep('build-push', 'main', { inputs: { ...inputs, image: `${proxy.host}/app`, context: await freshCheckout(context) } });
+      const again = await runStep('build-push', 'main', {
+        inputs: { ...inputs, image: `${proxy.host}/app`, context: await freshCheckout(context) },
+      });
       if (again.outputs.digest !== cold.outputs.digest) throw new Error('the re-push gave another digest');
       rows.repush.push(again.durationMs);
       rows.repushBytes.push(proxy.uploadedBytes());
 
       proxy.reset();
-      const copy = await runStep('build-push', 'main', { inputs: { image: `${proxy.host}/promoted`, source: `${proxy.host}/app@${cold.outputs.digest}`, tags: 'production' } });
+      const copy = await runStep('build-push', 'main', {
+        inputs: { image: `${proxy.host}/promoted`, source: `${proxy.host}/app@${cold.outputs.digest}`, tags: 'production' },
+      });
       if (copy.code !== 0) throw new Error(`copy failed: ${copy.errors.join(' ')}`);
       rows.copy.push(copy.durationMs);
       rows.copyBytes.push(proxy.uploadedBytes());
 
-      const cross = await runStep('build-push', 'main', { inputs: { image: `${theirs.host}/promoted`, source: `${ours.host}/app@${cold.outputs.digest}`, tags: 'production' } });
+      const cross = await runStep('build-push', 'main', {
+        inputs: { image: `${theirs.host}/promoted`, source: `${ours.host}/app@${cold.outputs.digest}`, tags: 'production' },
+      });
       if (cross.code !== 0) throw new Error(`cross-registry copy failed: ${cross.errors.join(' ')}`);
       rows.crossCopy.push(cross.durationMs);
       await stopRegistries();
@@ -115,7 +139,12 @@ export async function run(): Promise<BenchTable[]> {
         ['cold build+push, oci builder, fresh registry', seconds(median(rows.cold)), `${(median(rows.coldBytes) / MB).toFixed(1)} MB`, ''],
         ['buildah bud + push (vfs, chroot), fresh registry', seconds(median(rows.buildah)), '', ''],
         ['ours ÷ buildah (median ÷ median)', `${ratio.toFixed(2)}×`, '', '≤ 1.0×'],
-        ['unchanged re-push (fresh checkout: new file times)', seconds(median(rows.repush)), String(Math.max(...rows.repushBytes)), '≤ 1 s, 0 bytes'],
+        [
+          'unchanged re-push (fresh checkout: new file times)',
+          seconds(median(rows.repush)),
+          String(Math.max(...rows.repushBytes)),
+          '≤ 1 s, 0 bytes',
+        ],
         ['copy mode, same registry (mounted)', seconds(median(rows.copy)), String(Math.max(...rows.copyBytes)), ''],
         ['copy mode, to another registry (streamed)', seconds(median(rows.crossCopy)), '~50 MB', ''],
       ],

@@ -30,7 +30,8 @@ async function once(options: LabOptions, inputs: Record<string, string>): Promis
     const report = JSON.parse(step.outputs.report ?? '{}') as { durationMs: number; plannedHoldMs: number };
     return {
       result: step.outputs.result ?? 'no decision',
-      exposureMs: step.outputs.result === 'reverted' && stats.firstCanaryAt !== undefined ? stats.lastCanaryAt! - stats.firstCanaryAt : undefined,
+      exposureMs:
+        step.outputs.result === 'reverted' && stats.firstCanaryAt !== undefined ? stats.lastCanaryAt! - stats.firstCanaryAt : undefined,
       canaryServed: stats.byVersion.canary ?? 0,
       routingFailures: stats.routingFailures,
       durationMs: report.durationMs,
@@ -72,9 +73,19 @@ async function scenarios(): Promise<BenchTable> {
   }
   return {
     title: `Canary scenarios: 100 rps, 1 s scrape, 2 s interval, steps "${steps}", ${RUNS} runs each`,
-    columns: ['canary', 'decision', 'exposure s: median (max)', 'target', 'requests served by canary (median)', 'requests failed by switching (all runs)', 'ramp s / holds s'],
+    columns: [
+      'canary',
+      'decision',
+      'exposure s: median (max)',
+      'target',
+      'requests served by canary (median)',
+      'requests failed by switching (all runs)',
+      'ramp s / holds s',
+    ],
     rows,
-    notes: ['exposure: from the first request the canary served to the last one, as the load generator saw them. Gate: error ratio ≤ 2% and p95 ≤ 250 ms over 10 s windows.'],
+    notes: [
+      'exposure: from the first request the canary served to the last one, as the load generator saw them. Gate: error ratio ≤ 2% and p95 ≤ 250 ms over 10 s windows.',
+    ],
   };
 }
 

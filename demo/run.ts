@@ -15,7 +15,12 @@ async function demo(title: string, canary: AppMode, options: { canaryErrorRate?:
     const step = await runStep('canary', 'main', {
       inputs: lab.inputs({ steps: '10%:8s, 50%:8s, 100%' }),
       onStdout: (chunk) =>
-        process.stdout.write(chunk.replace(/^::(group|endgroup)::/gm, '').replace(/^::(warning|error)::/gm, '$1: ').replace(/%25/g, '%')),
+        process.stdout.write(
+          chunk
+            .replace(/^::(group|endgroup)::/gm, '')
+            .replace(/^::(warning|error)::/gm, '$1: ')
+            .replace(/%25/g, '%'),
+        ),
     });
     await new Promise((r) => setTimeout(r, 1000));
     const stats = trafficStats(await lab.load.stop());

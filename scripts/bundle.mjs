@@ -13,7 +13,9 @@ for (const action of actions) {
     if (!(await stat(source).catch(() => null))) continue;
     const out = join('dist', action, entry);
     await rm(out, { recursive: true, force: true });
-    execFileSync(join('node_modules', '.bin', 'ncc'), ['build', source, '-o', out, '--license', 'licenses.txt', '--quiet'], { stdio: 'inherit' });
+    execFileSync(join('node_modules', '.bin', 'ncc'), ['build', source, '-o', out, '--license', 'licenses.txt', '--quiet'], {
+      stdio: 'inherit',
+    });
     console.log(`bundled ${out}/index.js`);
   }
 }

@@ -93,7 +93,14 @@ export async function runRamp(options: RampOptions): Promise<CanaryReport> {
   };
 
   for (const [index, step] of steps.entries()) {
-    const record: StepRecord = { weight: step.weight, holdMs: step.holdMs, startedAt: Math.round(now()), endedAt: 0, verdict: 'passed', readings: [] };
+    const record: StepRecord = {
+      weight: step.weight,
+      holdMs: step.holdMs,
+      startedAt: Math.round(now()),
+      endedAt: 0,
+      verdict: 'passed',
+      readings: [],
+    };
     records.push(record);
     const close = (verdict: StepVerdict) => {
       record.verdict = verdict;

@@ -13,7 +13,10 @@ const STEP = /^(\d+)%(?::(.+))?$/;
 
 /** Parses `WEIGHT%:HOLD, …, 100%` into steps; the list must rise strictly and end at 100%. */
 export function parseSteps(text: string, input = 'steps'): Step[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new ConfigurationError(input, 'is empty', EXAMPLE);
   const steps: Step[] = [];
   for (const [index, item] of items.entries()) {
@@ -27,7 +30,8 @@ export function parseSteps(text: string, input = 'steps'): Step[] {
       throw new ConfigurationError(input, `weights must increase: ${weight}% comes after ${previous.weight}%`, EXAMPLE);
     }
     if (match[2] === undefined) {
-      if (!last) throw new ConfigurationError(input, `"${item}" needs a hold time (e.g. ${weight}%:2m); only the final 100% has none`, EXAMPLE);
+      if (!last)
+        throw new ConfigurationError(input, `"${item}" needs a hold time (e.g. ${weight}%:2m); only the final 100% has none`, EXAMPLE);
       steps.push({ weight, holdMs: 0 });
       continue;
     }

@@ -68,12 +68,27 @@ export function canarySummary(report: CanaryReport, rules: readonly string[]): s
   if (readings.length > 0) {
     // The weight at each look, and where the ramp left it.
     const points = [...thin(readings.filter((r) => r.rule === rules[0])), { at: report.durationMs, weight: report.finalWeight }];
-    charts.push(chart('Canary weight (%)', 'weight %', points.map((r) => r.at), [points.map((r) => r.weight)], 100));
+    charts.push(
+      chart(
+        'Canary weight (%)',
+        'weight %',
+        points.map((r) => r.at),
+        [points.map((r) => r.weight)],
+        100,
+      ),
+    );
   }
   for (const rule of rules) {
     const points = thin(readings.filter((r) => r.rule === rule && r.value !== undefined));
     if (points.length < 2) continue;
-    charts.push(chart(`${rule}: reading (first line) against its bound`, 'value', points.map((r) => r.at), [points.map((r) => r.value!), points.map((r) => r.limit ?? r.value!)]));
+    charts.push(
+      chart(
+        `${rule}: reading (first line) against its bound`,
+        'value',
+        points.map((r) => r.at),
+        [points.map((r) => r.value!), points.map((r) => r.limit ?? r.value!)],
+      ),
+    );
   }
   return [decision, table, timing, ...charts].join('\n\n') + '\n';
 }

@@ -8,7 +8,10 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o644,
+  );
   try {
     await writeFile(temp, content, { mode });
     await rename(temp, path);

@@ -23,8 +23,11 @@ export const commandSchema = z.union([z.string(), z.array(z.union([z.string(), z
   const words = parseShellWords(value);
   const operator = words.find((w) => typeof w !== 'string');
   if (operator !== undefined) {
-    const shown = 'op' in operator ? operator.op === 'glob' ? (operator as { pattern: string }).pattern : operator.op : 'comment';
-    ctx.addIssue({ code: 'custom', message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command` });
+    const shown = 'op' in operator ? (operator.op === 'glob' ? (operator as { pattern: string }).pattern : operator.op) : 'comment';
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command`,
+    });
     return z.NEVER;
   }
   const argv = words as string[];

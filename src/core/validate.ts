@@ -8,8 +8,7 @@ import { durationMs } from './durations.ts';
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
 
-export const name = (what: string) =>
-  z.string().regex(NAME, `${what} must be letters, digits, "_", "." or "-"`);
+export const name = (what: string) => z.string().regex(NAME, `${what} must be letters, digits, "_", "." or "-"`);
 
 export const hostPort = z
   .string()

@@ -30,11 +30,23 @@ export const smokeSchema = z.array(
     url: templatedUrl,
     status: httpStatus.default(200),
     'body-contains': z.string().min(1).optional(),
-    'body-regex': z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, 'body-regex is not a valid regular expression').optional(),
+    'body-regex': z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'body-regex is not a valid regular expression')
+      .optional(),
     'max-latency': duration('500ms').optional(),
     timeout: duration('10s').default(10_000),
   }),
-  { error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined) },
+  {
+    error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined),
+  },
 );
 
 export type HealthConfig = z.output<typeof healthSchema>;
@@ -67,7 +79,8 @@ export async function waitHealthy(health: HealthConfig, placement: Placement, si
   for (let attempt = 1; ; attempt++) {
     try {
       const answer = await get(url, Math.min(health.interval * 5, 10_000));
-      if (answer.status === health.status) return `${url} answered ${answer.status} after ${formatDuration(performance.now() - started)} (${attempt} ${attempt === 1 ? 'try' : 'tries'})`;
+      if (answer.status === health.status)
+        return `${url} answered ${answer.status} after ${formatDuration(performance.now() - started)} (${attempt} ${attempt === 1 ? 'try' : 'tries'})`;
       last = `answered ${answer.status}`;
     } catch (error) {
       last = errorMessage(error);
@@ -99,7 +112,8 @@ export async function runSmokeChecks(checks: readonly SmokeCheck[], placement: P
       if (answer.status !== check.status) problems.push(`status ${answer.status}, expected ${check.status}`);
       const contains = check['body-contains'] && substitute(check['body-contains'], placement);
       if (contains && !answer.body.includes(contains)) problems.push(`body does not contain "${contains}"`);
-      if (check['body-regex'] && !new RegExp(check['body-regex']).test(answer.body)) problems.push(`body does not match /${check['body-regex']}/`);
+      if (check['body-regex'] && !new RegExp(check['body-regex']).test(answer.body))
+        problems.push(`body does not match /${check['body-regex']}/`);
       if (check['max-latency'] !== undefined && answer.latencyMs > check['max-latency']) {
         problems.push(`took ${formatDuration(answer.latencyMs)}, over ${formatDuration(check['max-latency'])}`);
       }

@@ -27,13 +27,22 @@ export function required(getInput: GetInput, name: string, example: string): str
 
 export function environmentInput(getInput: GetInput, name: string): string {
   const value = required(getInput, name, `${name}: production`);
-  if (!ENVIRONMENT.test(value)) throw new ConfigurationError(name, `"${value}" is not an environment name (up to 255 characters, no quotes or control characters)`, `${name}: production`);
+  if (!ENVIRONMENT.test(value))
+    throw new ConfigurationError(
+      name,
+      `"${value}" is not an environment name (up to 255 characters, no quotes or control characters)`,
+      `${name}: production`,
+    );
   return value;
 }
 
 export function artifactValue(value: string, name: string): string {
   if (!ARTIFACT.test(value)) {
-    throw new ConfigurationError(name, `"${value}" is not an artifact (one word: letters, digits and _ . : @ / + -)`, `${name}: ghcr.io/acme/app@sha256:0a1b… or ${name}: v1.4.2`);
+    throw new ConfigurationError(
+      name,
+      `"${value}" is not an artifact (one word: letters, digits and _ . : @ / + -)`,
+      `${name}: ghcr.io/acme/app@sha256:0a1b… or ${name}: v1.4.2`,
+    );
   }
   return value;
 }
@@ -51,7 +60,8 @@ export function booleanValue(getInput: GetInput, name: string, fallback: boolean
 
 export function oneOf<T extends string>(getInput: GetInput, name: string, allowed: readonly T[], fallback: T): T {
   const value = getInput(name).trim() || fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigurationError(name, `"${value}" is not one of ${allowed.join(', ')}`, `${name}: ${fallback}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigurationError(name, `"${value}" is not one of ${allowed.join(', ')}`, `${name}: ${fallback}`);
   return value as T;
 }
 

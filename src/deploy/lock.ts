@@ -26,7 +26,9 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const holder = Number(await readFile(path, 'utf8').catch(() => '0'));
       if (holder && alive(holder)) {
-        throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`, { cause: error });
+        throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`, {
+          cause: error,
+        });
       }
       await unlink(path).catch(() => {});
     }

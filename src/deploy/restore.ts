@@ -24,7 +24,11 @@ export interface Restored {
 }
 
 /** Where `artifact` will be live after a restore: the live slot if it holds it already, else the idle one. */
-export async function slotFor(slots: BlueGreenSlots, history: readonly DeploymentRecord[], artifact: string): Promise<{ live: Slot; slot: Slot }> {
+export async function slotFor(
+  slots: BlueGreenSlots,
+  history: readonly DeploymentRecord[],
+  artifact: string,
+): Promise<{ live: Slot; slot: Slot }> {
   const live = await slots.liveSlot();
   return { live, slot: artifactOnSlot(history, live) === artifact ? live : otherSlot(live) };
 }
@@ -45,7 +49,11 @@ export async function restoreArtifact(request: RestoreRequest): Promise<Restored
   const { slots } = target;
   const { live, slot } = await slotFor(slots, history, artifact);
   if (slot === live) {
-    phases.push({ name: `${artifact} is live`, passed: true, detail: `${live} (${slots.address(live)}) already serves it; nothing to switch` });
+    phases.push({
+      name: `${artifact} is live`,
+      passed: true,
+      detail: `${live} (${slots.address(live)}) already serves it; nothing to switch`,
+    });
     return { how: 'already-live', slot: live };
   }
   const idle = otherSlot(live);

@@ -53,14 +53,23 @@ export async function verify(checks: Checks, placement: Placement, phases: Phase
       const results = await runSmokeChecks(checks.smoke, placement);
       for (const r of results) logger.info(`${r.passed ? '✓' : '✗'} ${r.name}: ${r.detail}`);
       const failed = results.filter((r) => !r.passed);
-      if (failed.length) throw new Error(`${failed.length} of ${results.length} smoke checks failed: ${failed.map((r) => `${r.name}: ${r.detail}`).join('; ')}`);
+      if (failed.length)
+        throw new Error(
+          `${failed.length} of ${results.length} smoke checks failed: ${failed.map((r) => `${r.name}: ${r.detail}`).join('; ')}`,
+        );
       return `${results.length} smoke checks passed`;
     });
   }
 }
 
 /** Recreate: the command replaces what runs with the artifact (a big bang), then it is verified. */
-export async function recreate(target: CommandTarget, placement: Placement, checks: Checks, phases: Phase[], logger: Logger): Promise<void> {
+export async function recreate(
+  target: CommandTarget,
+  placement: Placement,
+  checks: Checks,
+  phases: Phase[],
+  logger: Logger,
+): Promise<void> {
   await phase(phases, logger, `Put ${placement.artifact} live`, async () => {
     await runPut(target.run, placement, target.timeout);
     return `${target.run[0]} put ${placement.artifact} live`;
@@ -73,7 +82,13 @@ export async function recreate(target: CommandTarget, placement: Placement, chec
  * all traffic; only then one atomic switch. Any failure before it leaves traffic where it was; the
  * old slot keeps running so a revert is one switch back.
  */
-export async function blueGreen(slots: BlueGreenSlots, placement: Placement & { slot: NonNullable<Placement['slot']> }, checks: Checks, phases: Phase[], logger: Logger): Promise<void> {
+export async function blueGreen(
+  slots: BlueGreenSlots,
+  placement: Placement & { slot: NonNullable<Placement['slot']> },
+  checks: Checks,
+  phases: Phase[],
+  logger: Logger,
+): Promise<void> {
   await phase(phases, logger, `Put ${placement.artifact} on ${placement.slot}`, async () => {
     await runPut(slots.config.run, placement, slots.config.timeout);
     return `${slots.config.run[0]} put ${placement.artifact} on ${placement.slot} (${placement.address})`;
@@ -82,7 +97,12 @@ export async function blueGreen(slots: BlueGreenSlots, placement: Placement & { 
   await switchSlot(slots, placement, phases, logger);
 }
 
-export async function switchSlot(slots: BlueGreenSlots, placement: Placement & { slot: NonNullable<Placement['slot']> }, phases: Phase[], logger: Logger): Promise<void> {
+export async function switchSlot(
+  slots: BlueGreenSlots,
+  placement: Placement & { slot: NonNullable<Placement['slot']> },
+  phases: Phase[],
+  logger: Logger,
+): Promise<void> {
   await phase(phases, logger, `Switch traffic to ${placement.slot}`, async () => {
     await slots.switchTo(placement.slot, placement.artifact);
     return `${slots.description} now routes all traffic to ${placement.slot} (${placement.address})`;

@@ -32,4 +32,4 @@ export type NginxTarget = z.output<typeof nginxTargetSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 
 export const TARGET_EXAMPLE =
-  'target: "{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, \'{slot}\', \'{artifact}\']}"';
+  "target: \"{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, '{slot}', '{artifact}']}\"";

@@ -56,9 +56,7 @@ interface Counters {
   baselineRequests: number;
 }
 
-type Outcome =
-  | { noData: string }
-  | { withinBounds: boolean; reading: Pick<RuleReading, 'value' | 'limit' | 'bound' | 'detail'> };
+type Outcome = { noData: string } | { withinBounds: boolean; reading: Pick<RuleReading, 'value' | 'limit' | 'bound' | 'detail'> };
 
 const round = (n: number) => Number(n.toPrecision(4));
 
@@ -98,7 +96,8 @@ export class Gate {
       return { ...base, status: 'delayed', bound: boundOf(rule), detail: `initial delay until ${rule['initial-delay'] / 1000}s` };
     }
     const state = this.state.get(rule.name)!;
-    const outcome = rule.kind === 'threshold' ? await this.readThreshold(rule, context.signal) : await this.readBaseline(rule, state, context.signal);
+    const outcome =
+      rule.kind === 'threshold' ? await this.readThreshold(rule, context.signal) : await this.readBaseline(rule, state, context.signal);
     if ('noData' in outcome) return { ...base, ...this.silence(rule, state, context, outcome.noData) };
     state.lastDataAt = context.now;
     if (outcome.withinBounds) {
@@ -140,7 +139,11 @@ export class Gate {
     const tooHigh = rule.max !== undefined && value > rule.max;
     const tooLow = rule.min !== undefined && value < rule.min;
     const bound = thresholdBound(rule);
-    const detail = tooHigh ? `${round(value)} above max ${rule.max}` : tooLow ? `${round(value)} below min ${rule.min}` : `${round(value)} within ${bound}`;
+    const detail = tooHigh
+      ? `${round(value)} above max ${rule.max}`
+      : tooLow
+        ? `${round(value)} below min ${rule.min}`
+        : `${round(value)} within ${bound}`;
     return {
       withinBounds: !tooHigh && !tooLow,
       reading: { value, limit: tooLow || rule.max === undefined ? rule.min : rule.max, bound, detail },
@@ -161,7 +164,12 @@ export class Gate {
     };
     let now: Counters;
     try {
-      now = { canaryFailures: failures(cf!, 'query'), canaryRequests: cr.value, baselineFailures: failures(bf!, 'baseline-query'), baselineRequests: br.value };
+      now = {
+        canaryFailures: failures(cf!, 'query'),
+        canaryRequests: cr.value,
+        baselineFailures: failures(bf!, 'baseline-query'),
+        baselineRequests: br.value,
+      };
     } catch (error) {
       return { noData: (error as Error).message };
     }

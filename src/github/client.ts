@@ -11,15 +11,21 @@ export type GitHubClient = InstanceType<typeof ShipgateOctokit>;
  * waiting out rate limits twice before giving up. The token never reaches a log: callers mask it.
  */
 export function createGitHubClient(token: string, apiUrl: string, logger: Logger): GitHubClient {
-  const onLimit = (what: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-    logger.warning(`GitHub ${what} on ${options.method} ${options.url}; ${retryCount < 2 ? `retrying in ${retryAfter}s` : 'giving up'}.`);
-    return retryCount < 2;
-  };
+  const onLimit =
+    (what: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+      logger.warning(`GitHub ${what} on ${options.method} ${options.url}; ${retryCount < 2 ? `retrying in ${retryAfter}s` : 'giving up'}.`);
+      return retryCount < 2;
+    };
   return new ShipgateOctokit({
     auth: token,
     baseUrl: apiUrl,
     userAgent: 'shipgate',
-    log: { debug: (m: string) => logger.debug(m), info: (m: string) => logger.debug(m), warn: (m: string) => logger.warning(m), error: (m: string) => logger.warning(m) },
+    log: {
+      debug: (m: string) => logger.debug(m),
+      info: (m: string) => logger.debug(m),
+      warn: (m: string) => logger.warning(m),
+      error: (m: string) => logger.warning(m),
+    },
     throttle: { onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
   });
 }

@@ -40,7 +40,16 @@ const WRITE = 'deployments: write';
 const short = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
 
 function parsePayload(raw: unknown): DeploymentPayload | undefined {
-  const value = typeof raw === 'string' ? (() => { try { return JSON.parse(raw) as unknown; } catch { return undefined; } })() : raw;
+  const value =
+    typeof raw === 'string'
+      ? (() => {
+          try {
+            return JSON.parse(raw) as unknown;
+          } catch {
+            return undefined;
+          }
+        })()
+      : raw;
   if (!value || typeof value !== 'object' || typeof (value as { artifact?: unknown }).artifact !== 'string') return undefined;
   return value as DeploymentPayload;
 }
@@ -78,7 +87,9 @@ export class Deployments {
       }),
     );
     if (response.status !== 201 || !('id' in response.data)) {
-      throw new Error(`GitHub did not create the deployment (${response.status}: ${'message' in response.data ? response.data.message : 'no id'})`);
+      throw new Error(
+        `GitHub did not create the deployment (${response.status}: ${'message' in response.data ? response.data.message : 'no id'})`,
+      );
     }
     return response.data.id;
   }
@@ -111,7 +122,11 @@ export class Deployments {
         for (const deployment of page.data) {
           const payload = parsePayload(deployment.payload);
           if (!payload) continue; // not made by Shipgate: nothing we could put back
-          const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { ...this.repo, deployment_id: deployment.id, per_page: 100 });
+          const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+            ...this.repo,
+            deployment_id: deployment.id,
+            per_page: 100,
+          });
           records.push({
             id: deployment.id,
             environment: deployment.environment,

@@ -27,16 +27,22 @@ export async function resolveBase(client: RegistryClient, reference: ImageRefere
     const entry = index.manifests.find((m) => platformMatches(platform, m.platform));
     if (!entry) {
       const offered = index.manifests.map((m) => (m.platform ? formatPlatform(m.platform as Platform) : 'unknown')).join(', ');
-      throw new Error(`The base image ${name} has no ${formatPlatform(platform)} variant (it has ${offered}): set platform to one of these`);
+      throw new Error(
+        `The base image ${name} has no ${formatPlatform(platform)} variant (it has ${offered}): set platform to one of these`,
+      );
     }
     manifest = await client.getManifest(reference.repository, entry.digest);
-    if (!manifest) throw new Error(`The base image ${name} lists ${entry.digest} for ${formatPlatform(platform)}, but the registry does not have it`);
+    if (!manifest)
+      throw new Error(`The base image ${name} lists ${entry.digest} for ${formatPlatform(platform)}, but the registry does not have it`);
   }
-  if (!isImageManifest(manifest.mediaType)) throw new Error(`The base image ${name} has an unsupported manifest type ${manifest.mediaType}`);
+  if (!isImageManifest(manifest.mediaType))
+    throw new Error(`The base image ${name} has an unsupported manifest type ${manifest.mediaType}`);
   const parsed = JSON.parse(manifest.bytes.toString()) as ImageManifest;
   const config = JSON.parse((await client.getBlobBytes(reference.repository, parsed.config.digest)).toString()) as ImageConfig;
   if (!platformMatches(platform, config)) {
-    throw new Error(`The base image ${name} is for ${formatPlatform(config)}, not ${formatPlatform(platform)}: set platform to match it or pick another base`);
+    throw new Error(
+      `The base image ${name} is for ${formatPlatform(config)}, not ${formatPlatform(platform)}: set platform to match it or pick another base`,
+    );
   }
   return {
     reference,

@@ -75,7 +75,10 @@ export function imageConfig(base: ImageConfig | undefined, settings: ImageSettin
     ...(settings.platform.variant ? { variant: settings.platform.variant } : {}),
     config,
     rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), diffId] },
-    history: [...(base?.history ?? []), { created, created_by: `shipgate build-push: context at ${settings.workdir}`, comment: 'shipgate' }],
+    history: [
+      ...(base?.history ?? []),
+      { created, created_by: `shipgate build-push: context at ${settings.workdir}`, comment: 'shipgate' },
+    ],
   };
 }
 
@@ -88,7 +91,12 @@ export function layerMediaType(flavour: ManifestFlavour): string {
 
 export function imageManifest(flavour: ManifestFlavour, config: Descriptor, layers: Descriptor[]): { bytes: Buffer; mediaType: string } {
   const mediaType = flavour === 'oci' ? MediaTypes.OciManifest : MediaTypes.DockerManifest;
-  const clean = (d: Descriptor) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.annotations ? { annotations: d.annotations } : {}) });
+  const clean = (d: Descriptor) => ({
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(d.annotations ? { annotations: d.annotations } : {}),
+  });
   const manifest = { schemaVersion: 2, mediaType, config: clean(config), layers: layers.map(clean) };
   return { bytes: Buffer.from(JSON.stringify(manifest)), mediaType };
 }

@@ -33,7 +33,9 @@ export async function buildAndPushDocker(build: DockerBuild): Promise<{ digest: 
   const work = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'shipgate-buildx-'));
   try {
     if (build.credentials) {
-      await runChecked(['docker', 'login', build.registry, '--username', build.credentials.username, '--password-stdin'], { input: build.credentials.password });
+      await runChecked(['docker', 'login', build.registry, '--username', build.credentials.username, '--password-stdin'], {
+        input: build.credentials.password,
+      });
     }
     const metadataFile = join(work, 'metadata.json');
     const argv = ['docker', 'buildx', 'build', '--file', build.file, '--metadata-file', metadataFile];

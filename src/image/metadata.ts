@@ -27,7 +27,10 @@ const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))
 
 /** A branch name made into a tag: `feature/login` → `feature-login`, as metadata-action does. */
 export function sanitizeTag(text: string): string {
-  return text.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
+  return text
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 128);
 }
 
 function branchOf(ref: string | undefined): string | undefined {

@@ -5,7 +5,15 @@ import { type Descriptor, type ImageManifest, isImageManifest } from '../registr
 import { type BlobOrigin, emptyStats, type PushStats, pushBlobs, putManifestTags } from '../registry/push.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import { resolveBase } from './base.ts';
-import { configMediaType, type ImageConfig, imageConfig, type ImageSettings, imageManifest, layerMediaType, type ManifestFlavour } from './config.ts';
+import {
+  configMediaType,
+  type ImageConfig,
+  imageConfig,
+  type ImageSettings,
+  imageManifest,
+  layerMediaType,
+  type ManifestFlavour,
+} from './config.ts';
 import { compressedLayer, hashLayer, listContext } from './layer.ts';
 
 export interface OciBuild {
@@ -54,13 +62,21 @@ async function pushedLayers(target: BlobOrigin, tags: string[], mediaType: strin
  */
 export async function buildAndPushOci(build: OciBuild): Promise<OciBuildResult> {
   const { target, settings, logger } = build;
-  const base = build.base ? await logger.group(`Resolving base ${build.base.reference.registry}/${build.base.reference.repository}`, () => resolveBase(build.base!.client, build.base!.reference, settings.platform)) : undefined;
+  const base = build.base
+    ? await logger.group(`Resolving base ${build.base.reference.registry}/${build.base.reference.repository}`, () =>
+        resolveBase(build.base!.client, build.base!.reference, settings.platform),
+      )
+    : undefined;
   const flavour: ManifestFlavour = base?.flavour ?? 'oci';
   const mediaType = layerMediaType(flavour);
   const stats = emptyStats();
-  const push = (blobs: Array<{ source: BlobSource; origin?: BlobOrigin }>) => pushBlobs(target.client, target.repository, blobs, stats, logger);
+  const push = (blobs: Array<{ source: BlobSource; origin?: BlobOrigin }>) =>
+    pushBlobs(target.client, target.repository, blobs, stats, logger);
   const baseOrigin = base && { client: build.base!.client, repository: base.reference.repository };
-  const baseBlobs = (base?.layers ?? []).map((d) => ({ source: remoteBlob(baseOrigin!.client, baseOrigin!.repository, d), origin: baseOrigin! }));
+  const baseBlobs = (base?.layers ?? []).map((d) => ({
+    source: remoteBlob(baseOrigin!.client, baseOrigin!.repository, d),
+    origin: baseOrigin!,
+  }));
   return logger.group(`Building and pushing to ${target.client.registry}/${target.repository}`, async () => {
     const entries = await listContext(build.context, settings.workdir);
     // Hashing first costs a read of the context; worth it only when a pushed layer may match.
@@ -74,19 +90,33 @@ export async function buildAndPushOci(build: OciBuild): Promise<OciBuildResult> 
       layer = { ...previous, diffId: tar.diffId, files: tar.files, reused: true };
     } else {
       // The layer is compressed while it uploads, and the base's blobs go up beside it.
-      const [made] = await Promise.all([target.client.pushProduced(target.repository, () => compressedLayer(entries, settings.created)), push(baseBlobs)]);
+      const [made] = await Promise.all([
+        target.client.pushProduced(target.repository, () => compressedLayer(entries, settings.created)),
+        push(baseBlobs),
+      ]);
       stats.uploaded += 1;
       stats.uploadedBytes += made.size;
-      logger.info(`${made.tar.files} files, ${made.tar.size} bytes of tar (diff_id ${made.tar.diffId}), compressed to ${made.size} bytes: ${made.digest}`);
+      logger.info(
+        `${made.tar.files} files, ${made.tar.size} bytes of tar (diff_id ${made.tar.diffId}), compressed to ${made.size} bytes: ${made.digest}`,
+      );
       layer = { mediaType, digest: made.digest, size: made.size, diffId: made.tar.diffId, files: made.tar.files, reused: false };
     }
     // The config names the layer's diff_id, so it can only go up once the layer is made.
     const config = imageConfig(base?.config, settings, layer.diffId);
     const configBytes = Buffer.from(JSON.stringify(config));
-    const configDescriptor: Descriptor = { mediaType: configMediaType(flavour), digest: sha256Digest(configBytes), size: configBytes.length };
+    const configDescriptor: Descriptor = {
+      mediaType: configMediaType(flavour),
+      digest: sha256Digest(configBytes),
+      size: configBytes.length,
+    };
     await push([{ source: bufferBlob(configBytes, configDescriptor.digest) }]);
-    logger.info(`Blobs: ${stats.exists} already there, ${stats.mounted} mounted, ${stats.uploaded} uploaded (${stats.uploadedBytes} bytes).`);
-    const manifest = imageManifest(flavour, configDescriptor, [...(base?.layers ?? []), { mediaType, digest: layer.digest, size: layer.size }]);
+    logger.info(
+      `Blobs: ${stats.exists} already there, ${stats.mounted} mounted, ${stats.uploaded} uploaded (${stats.uploadedBytes} bytes).`,
+    );
+    const manifest = imageManifest(flavour, configDescriptor, [
+      ...(base?.layers ?? []),
+      { mediaType, digest: layer.digest, size: layer.size },
+    ]);
     const digest = await putManifestTags(target.client, target.repository, manifest, build.tags);
     return { digest, mediaType: manifest.mediaType, config, layer, ...(base ? { baseDigest: base.digest } : {}), stats };
   });

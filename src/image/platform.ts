@@ -24,5 +24,9 @@ function variantOf(platform: Partial<Platform>): string | undefined {
 
 export function platformMatches(wanted: Platform, candidate: Partial<Platform> | undefined): boolean {
   if (!candidate) return false;
-  return candidate.os === wanted.os && candidate.architecture === wanted.architecture && (wanted.variant === undefined || variantOf(candidate) === variantOf(wanted));
+  return (
+    candidate.os === wanted.os &&
+    candidate.architecture === wanted.architecture &&
+    (wanted.variant === undefined || variantOf(candidate) === variantOf(wanted))
+  );
 }

@@ -14,7 +14,12 @@ export interface SourceDate {
 export async function sourceDate(context: string, env: NodeJS.ProcessEnv = process.env): Promise<SourceDate> {
   const epoch = env.SOURCE_DATE_EPOCH?.trim();
   if (epoch) {
-    if (!/^\d{1,12}$/.test(epoch)) throw new ConfigurationError('SOURCE_DATE_EPOCH', `"${epoch}" is not a whole number of seconds since 1970`, 'SOURCE_DATE_EPOCH=1700000000');
+    if (!/^\d{1,12}$/.test(epoch))
+      throw new ConfigurationError(
+        'SOURCE_DATE_EPOCH',
+        `"${epoch}" is not a whole number of seconds since 1970`,
+        'SOURCE_DATE_EPOCH=1700000000',
+      );
     return { date: new Date(Number(epoch) * 1000), from: 'SOURCE_DATE_EPOCH' };
   }
   const git = await runCommand(['git', '-C', context, 'log', '-1', '--format=%ct'], { timeoutMs: 10_000 }).catch(() => undefined);

@@ -211,7 +211,10 @@ export class RegistryClient {
     const redirected = await request(new URL(this.location(response)), { method: 'GET' });
     if (redirected.statusCode !== 200) {
       await redirected.body.dump();
-      throw new RegistryError(`${this.image(repository)}: reading blob ${digest.slice(0, 19)} from storage failed with HTTP ${redirected.statusCode}`, redirected.statusCode);
+      throw new RegistryError(
+        `${this.image(repository)}: reading blob ${digest.slice(0, 19)} from storage failed with HTTP ${redirected.statusCode}`,
+        redirected.statusCode,
+      );
     }
     return redirected.body;
   }
@@ -245,7 +248,10 @@ export class RegistryClient {
     if (reference.startsWith('sha256:') && reference !== digest) {
       throw new RegistryError(`${this.image(repository)}: the manifest served for ${reference} has digest ${digest}`);
     }
-    const mediaType = (header(response, 'content-type') ?? '').split(';')[0]!.trim() || (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType || '';
+    const mediaType =
+      (header(response, 'content-type') ?? '').split(';')[0]!.trim() ||
+      (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ||
+      '';
     return { digest, mediaType, bytes };
   }
 
@@ -283,7 +289,8 @@ export class RegistryClient {
     });
     await response.body.dump();
     const stored = header(response, 'docker-content-digest');
-    if (stored && stored !== digest) throw new RegistryError(`${this.image(repository)}: the registry stored manifest ${reference} as ${stored}, expected ${digest}`);
+    if (stored && stored !== digest)
+      throw new RegistryError(`${this.image(repository)}: the registry stored manifest ${reference} as ${stored}, expected ${digest}`);
     return digest;
   }
 
@@ -318,7 +325,11 @@ export class RegistryClient {
         what: `uploading blob ${source.digest.slice(0, 19)}`,
         ok: [202],
         retry: false,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start), 'content-range': `${start}-${end - 1}` },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(end - start),
+          'content-range': `${start}-${end - 1}`,
+        },
         body: () => source.open(start, end),
       });
       await response.body.dump();
@@ -328,7 +339,12 @@ export class RegistryClient {
   }
 
   /** The PUT that closes an upload session, naming the digest the registry must find; with the bytes left to send, if any. */
-  private async finishUpload(repository: string, location: string, digest: string, rest?: { length: number; body: () => Promise<Readable | Buffer> }): Promise<void> {
+  private async finishUpload(
+    repository: string,
+    location: string,
+    digest: string,
+    rest?: { length: number; body: () => Promise<Readable | Buffer> },
+  ): Promise<void> {
     const finish = new URL(location, this.baseUrl);
     finish.searchParams.set('digest', digest);
     const response = await this.call({
@@ -373,7 +389,10 @@ export class RegistryClient {
       if (call.ok.includes(response.statusCode)) return response;
       const detail = call.method === 'HEAD' ? '' : registryErrorDetail(await response.body.text().catch(() => ''));
       if (call.method === 'HEAD') await response.body.dump();
-      throw new RegistryError(`${statusAdvice(response.statusCode, this.image(call.repository), call.what)}${detail ? ` (${detail})` : ''}`, response.statusCode);
+      throw new RegistryError(
+        `${statusAdvice(response.statusCode, this.image(call.repository), call.what)}${detail ? ` (${detail})` : ''}`,
+        response.statusCode,
+      );
     };
     return call.retry === false ? attempt() : pRetry(attempt, this.retryOptions(call.what));
   }
@@ -432,13 +451,19 @@ export class RegistryClient {
     const response = await pRetry(async () => {
       let reply: Dispatcher.ResponseData;
       try {
-        reply = await request(url, { method: 'GET', headers: this.credentials ? { authorization: basicAuthorization(this.credentials) } : {} });
+        reply = await request(url, {
+          method: 'GET',
+          headers: this.credentials ? { authorization: basicAuthorization(this.credentials) } : {},
+        });
       } catch (error) {
         throw new RegistryError(`could not reach the token service ${url.origin}: ${(error as Error).message}`);
       }
       if (reply.statusCode === 200) return reply;
       const detail = registryErrorDetail(await reply.body.text().catch(() => ''));
-      throw new RegistryError(`${statusAdvice(reply.statusCode, image, 'getting a token')}${detail ? ` (${detail})` : ''}`, reply.statusCode);
+      throw new RegistryError(
+        `${statusAdvice(reply.statusCode, image, 'getting a token')}${detail ? ` (${detail})` : ''}`,
+        reply.statusCode,
+      );
     }, this.retryOptions('getting a token'));
     const body = (await response.body.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
@@ -452,6 +477,8 @@ export class RegistryClient {
     const hint = /SSL|TLS|EPROTO|ERR_SSL/i.test(`${code} ${cause.message}`)
       ? ': it may not speak HTTPS (set insecure: true for a plain-HTTP registry that is not on a loopback address)'
       : '. Check the registry host and port in the image name';
-    return new RegistryError(`${this.image(call.repository)}: could not reach ${this.baseUrl} while ${call.what} (${code || cause.message})${hint}`);
+    return new RegistryError(
+      `${this.image(call.repository)}: could not reach ${this.baseUrl} while ${call.what} (${code || cause.message})${hint}`,
+    );
   }
 }

@@ -11,7 +11,9 @@ export const MediaTypes = {
 } as const;
 
 /** Every manifest type we read, in the order we prefer them, for the Accept header. */
-export const MANIFEST_ACCEPT = [MediaTypes.OciIndex, MediaTypes.DockerManifestList, MediaTypes.OciManifest, MediaTypes.DockerManifest].join(', ');
+export const MANIFEST_ACCEPT = [MediaTypes.OciIndex, MediaTypes.DockerManifestList, MediaTypes.OciManifest, MediaTypes.DockerManifest].join(
+  ', ',
+);
 
 export function isIndex(mediaType: string): boolean {
   return mediaType === MediaTypes.OciIndex || mediaType === MediaTypes.DockerManifestList;

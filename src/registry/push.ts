@@ -66,7 +66,14 @@ export async function putManifestTags(
  * Copies the image (or multi-platform index) `digest` from one repository to another, blobs first
  * and manifests last, children before the index: promote by digest, with no daemon.
  */
-export async function copyImage(from: BlobOrigin, digest: string, to: BlobOrigin, tags: string[], stats: PushStats, logger: Logger): Promise<{ digest: string; mediaType: string }> {
+export async function copyImage(
+  from: BlobOrigin,
+  digest: string,
+  to: BlobOrigin,
+  tags: string[],
+  stats: PushStats,
+  logger: Logger,
+): Promise<{ digest: string; mediaType: string }> {
   const copyManifest = async (reference: string, putAs: string[]): Promise<{ digest: string; mediaType: string }> => {
     const manifest = await from.client.getManifest(from.repository, reference);
     if (!manifest) throw new Error(`${from.client.registry}/${from.repository}@${reference} was not found: check the source digest`);
@@ -75,7 +82,13 @@ export async function copyImage(from: BlobOrigin, digest: string, to: BlobOrigin
       for (const child of parsed.manifests) await copyManifest(child.digest, [child.digest]);
     } else {
       const blobs: Descriptor[] = [parsed.config, ...parsed.layers];
-      await pushBlobs(to.client, to.repository, blobs.map((d) => ({ source: remoteBlob(from.client, from.repository, d), origin: from })), stats, logger);
+      await pushBlobs(
+        to.client,
+        to.repository,
+        blobs.map((d) => ({ source: remoteBlob(from.client, from.repository, d), origin: from })),
+        stats,
+        logger,
+      );
     }
     for (const reference of putAs) await to.client.putManifest(to.repository, reference, manifest);
     return { digest: manifest.digest, mediaType: manifest.mediaType };

@@ -44,7 +44,8 @@ export function parseReference(text: string): ImageReference {
   if (colon > lastSlash) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw new Error(`"${tag}" is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`);
+    if (!TAG.test(tag))
+      throw new Error(`"${tag}" is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`);
   }
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
@@ -55,7 +56,9 @@ export function parseReference(text: string): ImageReference {
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   for (const part of parts) {
     if (!COMPONENT.test(part)) {
-      throw new Error(`"${part}" is not a valid repository path component (lowercase letters and digits, separated by ".", "_", "__" or "-")`);
+      throw new Error(
+        `"${part}" is not a valid repository path component (lowercase letters and digits, separated by ".", "_", "__" or "-")`,
+      );
     }
   }
   const repository = parts.join('/');

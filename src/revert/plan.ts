@@ -17,17 +17,26 @@ export function planRevert(history: readonly DeploymentRecord[], to: string | 'l
   const newest = history[0];
   if (to !== 'last-success') {
     const live = liveDeployment(history);
-    if (live && live === newest && live.payload.artifact === to) return { kind: 'unchanged', why: `${to} is already live (deployment ${live.id})`, artifact: to };
+    if (live && live === newest && live.payload.artifact === to)
+      return { kind: 'unchanged', why: `${to} is already live (deployment ${live.id})`, artifact: to };
     if (!newest) return { kind: 'impossible', why: `${environment} has no Shipgate deployments to revert` };
     return { kind: 'revert', bad: newest, artifact: to, good: history.find((d) => wasGood(d) && d.payload.artifact === to) };
   }
-  if (!newest) return { kind: 'impossible', why: `${environment} has no Shipgate deployments, so there is no earlier success to go back to` };
+  if (!newest)
+    return { kind: 'impossible', why: `${environment} has no Shipgate deployments, so there is no earlier success to go back to` };
   if (newest.payload.revert && wasGood(newest)) {
-    return { kind: 'unchanged', why: `deployment ${newest.id} already reverted ${environment} to ${newest.payload.artifact}`, artifact: newest.payload.artifact };
+    return {
+      kind: 'unchanged',
+      why: `deployment ${newest.id} already reverted ${environment} to ${newest.payload.artifact}`,
+      artifact: newest.payload.artifact,
+    };
   }
   const good = lastGoodBefore(history, newest);
   if (!good) {
-    return { kind: 'impossible', why: `${environment} has no successful deployment before ${newest.payload.artifact} (deployment ${newest.id}) to go back to` };
+    return {
+      kind: 'impossible',
+      why: `${environment} has no successful deployment before ${newest.payload.artifact} (deployment ${newest.id}) to go back to`,
+    };
   }
   return { kind: 'revert', bad: newest, artifact: good.payload.artifact, good };
 }

@@ -8,7 +8,9 @@ export const canaryReportSchema = z.object({
     .array(
       z.object({
         weight: z.number(),
-        readings: z.array(z.object({ rule: z.string(), status: z.string(), value: z.number().optional(), bound: z.string(), detail: z.string() })),
+        readings: z.array(
+          z.object({ rule: z.string(), status: z.string(), value: z.number().optional(), bound: z.string(), detail: z.string() }),
+        ),
       }),
     )
     .default([]),
@@ -27,6 +29,8 @@ export function gateReadings(report: CanaryReport): string[] {
   return [
     '| Rule | At weight | Reading | Bound | Status |',
     '|---|---|---|---|---|',
-    ...[...last.values()].map((r) => `| ${cell(r.rule)} | ${r.weight}% | ${r.value ?? '—'} | ${cell(r.bound)} | ${cell(r.status)}: ${cell(r.detail)} |`),
+    ...[...last.values()].map(
+      (r) => `| ${cell(r.rule)} | ${r.weight}% | ${r.value ?? '—'} | ${cell(r.bound)} | ${cell(r.status)}: ${cell(r.detail)} |`,
+    ),
   ];
 }

@@ -20,7 +20,9 @@ export function commandRouter(config: CommandRouterConfig): TrafficRouter {
     description: `command ${config.command[0]}`,
     async check() {},
     async setWeight(weight) {
-      const argv = config.command.map((arg) => arg.replaceAll('{weight}', String(weight)).replaceAll('{stable-weight}', String(100 - weight)));
+      const argv = config.command.map((arg) =>
+        arg.replaceAll('{weight}', String(weight)).replaceAll('{stable-weight}', String(100 - weight)),
+      );
       await runChecked(argv, {
         timeoutMs: config.timeout,
         env: { SHIPGATE_CANARY_WEIGHT: String(weight), SHIPGATE_STABLE_WEIGHT: String(100 - weight) },

@@ -58,7 +58,10 @@ export function haproxyRouter(config: HaproxyRouterConfig): TrafficRouter {
       return total ? Math.round((100 * canaryWeight!) / total) : 0;
     },
     async setWeight(weight) {
-      const answer = await haproxyCommand(socket, `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`);
+      const answer = await haproxyCommand(
+        socket,
+        `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`,
+      );
       if (answer !== '') throw new Error(`HAProxy refused the weights: ${answer.replace(/\s+/g, ' ')}`);
     },
   };

@@ -4,11 +4,9 @@ import { haproxyRouter, haproxyRouterSchema } from './haproxy.ts';
 import { nginxRouter, nginxRouterSchema } from './nginx.ts';
 import type { TrafficRouter } from './router.ts';
 
-export const routerSchema = z.discriminatedUnion(
-  'type',
-  [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema],
-  { error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined) },
-);
+export const routerSchema = z.discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined),
+});
 
 export type RouterConfig = z.output<typeof routerSchema>;
 

@@ -58,9 +58,7 @@ export function renderServers(text: string, upstream: string, servers: readonly 
     .map((statement) => statement.trim())
     .filter((statement) => statement !== '' && !/^server\s/.test(statement))
     .map((statement) => `    ${statement};`);
-  const lines = servers
-    .filter((s) => s.weight > 0)
-    .map((s) => `    server ${s.address} weight=${s.weight};`);
+  const lines = servers.filter((s) => s.weight > 0).map((s) => `    server ${s.address} weight=${s.weight};`);
   const body = `\n    # managed by shipgate: ${note}\n${[...lines, ...kept].join('\n')}\n`;
   return text.slice(0, block.start) + body + text.slice(block.end);
 }

@@ -6,17 +6,20 @@ import { hostPort, name } from '../core/validate.ts';
 import { NginxUpstream, upstreamProblem } from './nginx-upstream.ts';
 import type { TrafficRouter } from './router.ts';
 
-export const nginxRouterSchema = z.strictObject({
-  type: z.literal('nginx'),
-  'config-file': z.string().min(1, 'config-file is required'),
-  upstream: name('upstream'),
-  stable: hostPort,
-  canary: hostPort,
-  'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
-  'test-command': commandSchema.optional(),
-}).refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
+export const nginxRouterSchema = z
+  .strictObject({
+    type: z.literal('nginx'),
+    'config-file': z.string().min(1, 'config-file is required'),
+    upstream: name('upstream'),
+    stable: hostPort,
+    canary: hostPort,
+    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
+    'test-command': commandSchema.optional(),
+  })
+  .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 
-const EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
+const EXAMPLE =
+  '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
 
 export type NginxRouterConfig = z.output<typeof nginxRouterSchema>;
 
@@ -32,7 +35,11 @@ export function nginxRouter(config: NginxRouterConfig): TrafficRouter {
     description: upstream.description,
     async check() {
       const text = await readFile(config['config-file'], 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new ConfigurationError('router', `cannot read config-file ${config['config-file']} (${error.code ?? error.message})`, EXAMPLE);
+        throw new ConfigurationError(
+          'router',
+          `cannot read config-file ${config['config-file']} (${error.code ?? error.message})`,
+          EXAMPLE,
+        );
       });
       const problem = upstreamProblem(text, config.upstream);
       if (problem) throw new ConfigurationError('router', `config-file ${config['config-file']} ${problem}`, EXAMPLE);

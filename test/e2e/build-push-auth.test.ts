@@ -2,7 +2,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REGISTRY_PASSWORD, REGISTRY_USER, type Registry, skopeoInspect, skopeoTags, startCountingProxy, startRegistry, stopRegistries } from '../support/registry.ts';
+import {
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  type Registry,
+  skopeoInspect,
+  skopeoTags,
+  startCountingProxy,
+  startRegistry,
+  stopRegistries,
+} from '../support/registry.ts';
 import { runStep } from '../support/runner.ts';
 
 const CREDS = `${REGISTRY_USER}:${REGISTRY_PASSWORD}`;
@@ -23,7 +32,9 @@ describe('build-push behind htpasswd basic auth', () => {
   });
 
   it('pushes with username and password, and never prints the password', async () => {
-    const step = await runStep('build-push', 'main', { inputs: inputs(`${registry.host}/site`, { username: REGISTRY_USER, password: REGISTRY_PASSWORD }) });
+    const step = await runStep('build-push', 'main', {
+      inputs: inputs(`${registry.host}/site`, { username: REGISTRY_USER, password: REGISTRY_PASSWORD }),
+    });
     expect(step.errors).toEqual([]);
     expect(step.code).toBe(0);
     expect(step.stdout).toContain(`::add-mask::${REGISTRY_PASSWORD}`);
@@ -32,7 +43,9 @@ describe('build-push behind htpasswd basic auth', () => {
   });
 
   it('fails with one clear error on a wrong password, and creates no tag', async () => {
-    const step = await runStep('build-push', 'main', { inputs: inputs(`${registry.host}/wrong`, { username: REGISTRY_USER, password: 'not it' }) });
+    const step = await runStep('build-push', 'main', {
+      inputs: inputs(`${registry.host}/wrong`, { username: REGISTRY_USER, password: 'not it' }),
+    });
     expect(step.code).not.toBe(0);
     expect(step.errors).toHaveLength(1);
     expect(step.errors[0]).toContain(`${registry.host}/wrong`);
@@ -59,7 +72,9 @@ describe('build-push against a Bearer-token registry', () => {
     expect(proxy.requests()).toContain('GET /token');
 
     proxy.reset();
-    const copy = await runStep('build-push', 'main', { inputs: { image: `${proxy.host}/token/prod`, source: step.outputs.image!, tags: 'live', ...creds } });
+    const copy = await runStep('build-push', 'main', {
+      inputs: { image: `${proxy.host}/token/prod`, source: step.outputs.image!, tags: 'live', ...creds },
+    });
     expect(copy.errors).toEqual([]);
     expect(JSON.parse(copy.outputs.metadata!).blobs).toMatchObject({ mounted: 2, uploaded: 0 });
     expect(proxy.uploadedBytes()).toBe(0);

@@ -20,11 +20,27 @@ afterAll(stopRegistries);
 
 describe('build-push refuses bad inputs with one clear error and no tag', () => {
   const cases: Array<[string, (host: string) => Record<string, string>, RegExp]> = [
-    ['a malformed image reference', (h) => ({ image: `${h}/Bad Name` }), /^Input "image": .*white space.*Example: image: ghcr.io\/acme\/api$/],
+    [
+      'a malformed image reference',
+      (h) => ({ image: `${h}/Bad Name` }),
+      /^Input "image": .*white space.*Example: image: ghcr.io\/acme\/api$/,
+    ],
     ['an image with a tag', (h) => ({ image: `${h}/bad:v1` }), /^Input "image": .*names a tag/],
-    ['an unknown builder', (h) => ({ image: `${h}/bad`, builder: 'kaniko' }), /^Input "builder": "kaniko" is not one of auto, docker, oci\. Example: builder: oci$/],
-    ['a missing context dir', (h) => ({ image: `${h}/bad`, context: '/nonexistent/ctx' }), /^Input "context": \/nonexistent\/ctx is not a directory/],
-    ['a tag with illegal characters', (h) => ({ image: `${h}/bad`, tags: 'v1, feature/login' }), /^Input "tags": "feature\/login" is not a valid tag/],
+    [
+      'an unknown builder',
+      (h) => ({ image: `${h}/bad`, builder: 'kaniko' }),
+      /^Input "builder": "kaniko" is not one of auto, docker, oci\. Example: builder: oci$/,
+    ],
+    [
+      'a missing context dir',
+      (h) => ({ image: `${h}/bad`, context: '/nonexistent/ctx' }),
+      /^Input "context": \/nonexistent\/ctx is not a directory/,
+    ],
+    [
+      'a tag with illegal characters',
+      (h) => ({ image: `${h}/bad`, tags: 'v1, feature/login' }),
+      /^Input "tags": "feature\/login" is not a valid tag/,
+    ],
     ['an unknown flavor switch', (h) => ({ image: `${h}/bad`, flavor: 'edge=true' }), /^Input "flavor": "edge=true" is not one of/],
     ['a source without digest', (h) => ({ image: `${h}/bad`, source: `${h}/app:v1` }), /^Input "source": .*has no digest/],
     ['an env line without =', (h) => ({ image: `${h}/bad`, env: 'NODE_ENV' }), /^Input "env": "NODE_ENV" is not KEY=value/],
@@ -44,7 +60,9 @@ describe('build-push refuses bad inputs with one clear error and no tag', () => 
     const step = await runStep('build-push', 'main', { inputs: { image: `127.0.0.1:${port}/app`, builder: 'oci', context } });
     expect(step.code).not.toBe(0);
     expect(step.errors).toHaveLength(1);
-    expect(step.errors[0]).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}/app: could not reach http://127\\.0\\.0\\.1:${port} .*ECONNREFUSED`));
+    expect(step.errors[0]).toMatch(
+      new RegExp(`127\\.0\\.0\\.1:${port}/app: could not reach http://127\\.0\\.0\\.1:${port} .*ECONNREFUSED`),
+    );
   });
 });
 
@@ -53,7 +71,9 @@ describe('the docker builder without a Docker engine', () => {
     await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY main.sh /\n');
     const step = await runStep('build-push', 'main', { inputs: { image: `${registry.host}/docker`, builder: 'docker', context } });
     expect(step.code).not.toBe(0);
-    expect(step.errors).toEqual(['Input "builder": is docker, but no Docker engine answers "docker version" on this runner. Example: builder: oci (daemonless)']);
+    expect(step.errors).toEqual([
+      'Input "builder": is docker, but no Docker engine answers "docker version" on this runner. Example: builder: oci (daemonless)',
+    ]);
     expect(skopeoTags(`${registry.host}/docker`)).toBeUndefined();
   });
 
@@ -70,7 +90,9 @@ describe('a multi-platform base', () => {
   it('is resolved to the platform asked for, its layers mounted from the base repository', async () => {
     const digests: Record<string, string> = {};
     for (const platform of ['linux/amd64', 'linux/arm64']) {
-      const step = await runStep('build-push', 'main', { inputs: { image: `${registry.host}/base`, builder: 'oci', context, platform, env: `PLATFORM=${platform}`, workdir: '/base' } });
+      const step = await runStep('build-push', 'main', {
+        inputs: { image: `${registry.host}/base`, builder: 'oci', context, platform, env: `PLATFORM=${platform}`, workdir: '/base' },
+      });
       expect(step.errors).toEqual([]);
       digests[platform] = step.outputs.digest!;
     }
@@ -86,7 +108,15 @@ describe('a multi-platform base', () => {
     await client.putManifest('base', 'multi', { bytes: index, mediaType: MediaTypes.OciIndex });
 
     const step = await runStep('build-push', 'main', {
-      inputs: { image: `${registry.host}/on-base`, builder: 'oci', context, base: `${registry.host}/base:multi`, platform: 'linux/arm64', env: 'APP=1', tags: 'v1' },
+      inputs: {
+        image: `${registry.host}/on-base`,
+        builder: 'oci',
+        context,
+        base: `${registry.host}/base:multi`,
+        platform: 'linux/arm64',
+        env: 'APP=1',
+        tags: 'v1',
+      },
     });
     expect(step.errors).toEqual([]);
     const metadata = JSON.parse(step.outputs.metadata!);
@@ -98,7 +128,16 @@ describe('a multi-platform base', () => {
     expect(config.config.Env).toEqual(['PLATFORM=linux/arm64', 'APP=1']);
     expect(config.config.WorkingDir).toBe('/app');
 
-    const wrong = await runStep('build-push', 'main', { inputs: { image: `${registry.host}/on-base`, builder: 'oci', context, base: `${registry.host}/base:multi`, platform: 'linux/s390x', tags: 'v2' } });
+    const wrong = await runStep('build-push', 'main', {
+      inputs: {
+        image: `${registry.host}/on-base`,
+        builder: 'oci',
+        context,
+        base: `${registry.host}/base:multi`,
+        platform: 'linux/s390x',
+        tags: 'v2',
+      },
+    });
     expect(wrong.errors).toHaveLength(1);
     expect(wrong.errors[0]).toMatch(/has no linux\/s390x variant \(it has linux\/amd64, linux\/arm64\)/);
   });

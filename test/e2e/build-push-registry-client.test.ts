@@ -34,7 +34,10 @@ describe('the registry client against docker-registry', () => {
     let made = 0;
     const produce = () => {
       made += 1;
-      return { body: Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), done: Promise.resolve({ digest: sha256Digest(bytes), size: bytes.length }) };
+      return {
+        body: Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+        done: Promise.resolve({ digest: sha256Digest(bytes), size: bytes.length }),
+      };
     };
     proxy.reset();
     proxy.failNext(503, 1);
@@ -49,7 +52,14 @@ describe('the registry client against docker-registry', () => {
     const client = new RegistryClient(proxy.host, { minRetryDelayMs: 20 });
     const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
     await client.pushBlob('retry', bufferBlob(config, sha256Digest(config)));
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.OciManifest, config: { mediaType: MediaTypes.OciConfig, digest: sha256Digest(config), size: config.length }, layers: [] }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.OciManifest,
+        config: { mediaType: MediaTypes.OciConfig, digest: sha256Digest(config), size: config.length },
+        layers: [],
+      }),
+    );
     proxy.failNext(503, 2);
     const digest = await client.putManifest('retry', 'v1', { bytes: manifest, mediaType: MediaTypes.OciManifest });
     proxy.failNext(429, 1);
@@ -59,6 +69,8 @@ describe('the registry client against docker-registry', () => {
 
   it('names the image and what to check on a 404', async () => {
     const client = new RegistryClient(registry.host);
-    await expect(client.resolveDigest('nothing/here', 'v1')).rejects.toThrow(/^127\.0\.0\.1:\d+\/nothing\/here: resolving v1 not found \(404\)\. Check the registry, repository name, tag or digest/);
+    await expect(client.resolveDigest('nothing/here', 'v1')).rejects.toThrow(
+      /^127\.0\.0\.1:\d+\/nothing\/here: resolving v1 not found \(404\)\. Check the registry, repository name, tag or digest/,
+    );
   });
 });

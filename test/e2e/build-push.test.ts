@@ -2,7 +2,18 @@ import { chmod, cp, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingProxy, type Registry, skopeoConfig, skopeoInspect, skopeoLayerFile, skopeoLayerListing, skopeoTags, startCountingProxy, startRegistry, stopRegistries } from '../support/registry.ts';
+import {
+  type CountingProxy,
+  type Registry,
+  skopeoConfig,
+  skopeoInspect,
+  skopeoLayerFile,
+  skopeoLayerListing,
+  skopeoTags,
+  startCountingProxy,
+  startRegistry,
+  stopRegistries,
+} from '../support/registry.ts';
 import { runStep } from '../support/runner.ts';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -71,7 +82,10 @@ describe('build-push with the oci builder against a real registry', () => {
   let digest: string;
 
   it('pushes an image whose tags, config and layer skopeo reads back', async () => {
-    const step = await runStep('build-push', 'main', { inputs: ociInputs(`${proxy.host}/app`), env: { ...event, SOURCE_DATE_EPOCH: '1700000000' } });
+    const step = await runStep('build-push', 'main', {
+      inputs: ociInputs(`${proxy.host}/app`),
+      env: { ...event, SOURCE_DATE_EPOCH: '1700000000' },
+    });
     expect(step.errors).toEqual([]);
     expect(step.code).toBe(0);
     digest = step.outputs.digest!;
@@ -117,7 +131,10 @@ describe('build-push with the oci builder against a real registry', () => {
 
   it('gives the same digest from a fresh checkout and uploads no blob bytes when pushed again', async () => {
     proxy.reset();
-    const step = await runStep('build-push', 'main', { inputs: ociInputs(`${proxy.host}/app`, { context: await freshCheckout(context) }), env: { ...event, SOURCE_DATE_EPOCH: '1700000000' } });
+    const step = await runStep('build-push', 'main', {
+      inputs: ociInputs(`${proxy.host}/app`, { context: await freshCheckout(context) }),
+      env: { ...event, SOURCE_DATE_EPOCH: '1700000000' },
+    });
     expect(step.errors).toEqual([]);
     expect(step.outputs.digest).toBe(digest);
     expect(proxy.uploadedBytes()).toBe(0);
@@ -125,7 +142,10 @@ describe('build-push with the oci builder against a real registry', () => {
   });
 
   it('gives the same digest in a repository that has never seen the image (no reuse involved)', async () => {
-    const step = await runStep('build-push', 'main', { inputs: ociInputs(`${proxy.host}/fresh`, { context: await freshCheckout(context) }), env: { ...event, SOURCE_DATE_EPOCH: '1700000000' } });
+    const step = await runStep('build-push', 'main', {
+      inputs: ociInputs(`${proxy.host}/fresh`, { context: await freshCheckout(context) }),
+      env: { ...event, SOURCE_DATE_EPOCH: '1700000000' },
+    });
     expect(step.errors).toEqual([]);
     expect(step.outputs.digest).toBe(digest);
     expect(JSON.parse(step.outputs.metadata!).layer.reused).toBe(false);
@@ -133,7 +153,9 @@ describe('build-push with the oci builder against a real registry', () => {
 
   it('copies an image by digest to another repository by mounting, without re-uploading', async () => {
     proxy.reset();
-    const step = await runStep('build-push', 'main', { inputs: { image: `${proxy.host}/promoted`, source: `${proxy.host}/app@${digest}`, tags: 'production' } });
+    const step = await runStep('build-push', 'main', {
+      inputs: { image: `${proxy.host}/promoted`, source: `${proxy.host}/app@${digest}`, tags: 'production' },
+    });
     expect(step.errors).toEqual([]);
     expect(step.code).toBe(0);
     expect(step.outputs.digest).toBe(digest);

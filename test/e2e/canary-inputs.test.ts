@@ -50,7 +50,12 @@ const cases: Array<[string, Record<string, string>, string, RegExp]> = [
   ['YAML that does not parse', { router: 'type: nginx\nupstream: [app\n' }, 'router', /not valid YAML/],
   ['a missing canary', { router: router({ canary: undefined }) }, 'router', /canary/],
   ['an upstream that would inject config', { router: router({ upstream: 'app { } server evil' }) }, 'router', /upstream must be letters/],
-  ['a server that would inject config', { router: router({ stable: '127.0.0.1:8081; include /etc/passwd' }) }, 'router', /stable: must be host:port/],
+  [
+    'a server that would inject config',
+    { router: router({ stable: '127.0.0.1:8081; include /etc/passwd' }) },
+    'router',
+    /stable: must be host:port/,
+  ],
   ['a non-number bound', { gate: stringify([{ name: 'e', query: 'up', max: 'high' }]) }, 'gate', /max must be a number/],
   ['a rule with no bound', { gate: stringify([{ name: 'e', query: 'up' }]) }, 'gate', /give max, min or both/],
   ['a gate that is not a list', { gate: 'name: e\nquery: up\nmax: 1\n' }, 'gate', /must be a YAML list/],

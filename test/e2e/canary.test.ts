@@ -142,9 +142,14 @@ describe('canary on real nginx and Prometheus', () => {
   });
 
   it('reverts when Prometheus goes down mid-ramp, and says why', async () => {
-    const run = await canaryRun({ canary: 'healthy' }, () => ({ steps: '10%:30s, 50%:30s, 100%' }), {}, (l) => {
-      setTimeout(() => void l.prometheus.stop(), 5000);
-    });
+    const run = await canaryRun(
+      { canary: 'healthy' },
+      () => ({ steps: '10%:30s, 50%:30s, 100%' }),
+      {},
+      (l) => {
+        setTimeout(() => void l.prometheus.stop(), 5000);
+      },
+    );
     expect(run.main.outputs.result).toBe('reverted');
     expect(run.main.outputs.reason).toMatch(/no data for .* \(Prometheus unreachable/);
     expectAllOnStable(run);

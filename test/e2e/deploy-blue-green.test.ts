@@ -41,7 +41,12 @@ describe('deploy blue-green on real nginx under load', () => {
     const switched = now();
     expect(second.errors).toEqual([]);
     expect(second.code).toBe(0);
-    expect(second.outputs).toMatchObject({ result: 'success', slot: 'blue', 'previous-artifact': 'v1', 'environment-url': 'https://app.example.com/?v=v2' });
+    expect(second.outputs).toMatchObject({
+      result: 'success',
+      slot: 'blue',
+      'previous-artifact': 'v1',
+      'environment-url': 'https://app.example.com/?v=v2',
+    });
     await new Promise((r) => setTimeout(r, 1000));
     const samples = await lab.load.stop();
     const all = trafficStats(samples);
@@ -75,12 +80,24 @@ describe('deploy blue-green on real nginx under load', () => {
     // The run command got the SHIPGATE_* variables and the substituted arguments.
     const calls = (await lab.calls()).slice(1);
     expect(calls).toEqual([
-      { address: lab.green, version: 'v1', mode: 'healthy', env: { SHIPGATE_ARTIFACT: 'v1', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'green', SHIPGATE_SLOT_ADDRESS: lab.green } },
-      { address: lab.blue, version: 'v2', mode: 'healthy', env: { SHIPGATE_ARTIFACT: 'v2', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'blue', SHIPGATE_SLOT_ADDRESS: lab.blue } },
+      {
+        address: lab.green,
+        version: 'v1',
+        mode: 'healthy',
+        env: { SHIPGATE_ARTIFACT: 'v1', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'green', SHIPGATE_SLOT_ADDRESS: lab.green },
+      },
+      {
+        address: lab.blue,
+        version: 'v2',
+        mode: 'healthy',
+        env: { SHIPGATE_ARTIFACT: 'v2', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'blue', SHIPGATE_SLOT_ADDRESS: lab.blue },
+      },
     ]);
     expect(second.summary).toContain('v2 is live in production');
     // The token appears once, in the line that tells the runner to mask it, and nowhere else.
-    expect(second.stdout.split('\n').filter((l) => l.includes('ghs_doubletoken'))).toEqual(['::add-mask::ghs_doubletoken000000000000000000000000']);
+    expect(second.stdout.split('\n').filter((l) => l.includes('ghs_doubletoken'))).toEqual([
+      '::add-mask::ghs_doubletoken000000000000000000000000',
+    ]);
   });
 
   it('never switches to a version that is never ready or fails its smoke check: deployment failure, traffic stays on the old slot', async () => {
@@ -97,10 +114,14 @@ describe('deploy blue-green on real nginx under load', () => {
 
     expect(unready.code).not.toBe(0);
     expect(unready.errors).toHaveLength(1);
-    expect(unready.errors[0]).toMatch(/Deploy of v2 to production failed: http:\/\/127\.0\.0\.1:\d+\/healthz was not healthy within 3s \(expected 200, last .+\); traffic never left v1$/);
+    expect(unready.errors[0]).toMatch(
+      /Deploy of v2 to production failed: http:\/\/127\.0\.0\.1:\d+\/healthz was not healthy within 3s \(expected 200, last .+\); traffic never left v1$/,
+    );
     expect(broken.code).not.toBe(0);
     expect(broken.errors).toHaveLength(1);
-    expect(broken.errors[0]).toMatch(/Deploy of v3 to production failed: 1 of 1 smoke checks failed: version: status 500.*traffic never left v1/);
+    expect(broken.errors[0]).toMatch(
+      /Deploy of v3 to production failed: 1 of 1 smoke checks failed: version: status 500.*traffic never left v1/,
+    );
 
     // Traffic never left v1's slot: nginx's file is byte for byte what it was, and every request got v1.
     expect(await lab.upstreamText()).toBe(before);

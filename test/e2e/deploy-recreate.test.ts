@@ -92,7 +92,11 @@ describe('deploy refuses bad input before any side effect', () => {
     ['health', { health: '{url: "not a url", timeout: 5s}' }, /^Input "health": url: url must be an http\(s\) URL.*Example: health: /],
     ['smoke', { smoke: '{url: "http://{address}/"}' }, /^Input "smoke": must be a YAML list of checks, each with a url\. Example: smoke: /],
     ['target (missing slot)', { target: 'MISSING_GREEN' }, /^Input "target": green: .*Example: target: /],
-    ['strategy/target mismatch', { strategy: 'recreate' }, /^Input "strategy": recreate needs a target of type command, not nginx\. Example: strategy: blue-green$/],
+    [
+      'strategy/target mismatch',
+      { strategy: 'recreate' },
+      /^Input "strategy": recreate needs a target of type command, not nginx\. Example: strategy: blue-green$/,
+    ],
     ['artifact', { artifact: 'v1; rm -rf /' }, /^Input "artifact": "v1; rm -rf \/" is not an artifact/],
     ['environment', { environment: '' }, /^Input "environment": is required\./],
     ['production', { production: 'yes' }, /^Input "production": "yes" is not true or false/],

@@ -17,7 +17,14 @@ const now = () => performance.timeOrigin + performance.now();
 const health = '{url: "http://{address}/healthz", timeout: 3s, interval: 250ms}';
 
 async function deployBlueGreen(l: DeployLab, artifact: string) {
-  const step = await l.run('deploy', { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: l.nginxTarget(), health });
+  const step = await l.run('deploy', {
+    environment: 'production',
+    production: 'true',
+    artifact,
+    strategy: 'blue-green',
+    target: l.nginxTarget(),
+    health,
+  });
   expect(step.errors).toEqual([]);
   return step;
 }
@@ -33,7 +40,13 @@ describe('revert on real nginx and the GitHub double', () => {
     const callsBefore = (await lab.calls()).length;
     lab.load.start();
     const started = now();
-    const step = await lab.run('revert', { environment: 'production', reason: 'error rate 4% after the rollout', target: lab.nginxTarget(), health, 'open-issue': 'true' });
+    const step = await lab.run('revert', {
+      environment: 'production',
+      reason: 'error rate 4% after the rollout',
+      target: lab.nginxTarget(),
+      health,
+      'open-issue': 'true',
+    });
     const reverted = now();
     await new Promise((r) => setTimeout(r, 1000));
     const samples = await lab.load.stop();
@@ -61,12 +74,16 @@ describe('revert on real nginx and the GitHub double', () => {
       payload: { artifact: 'v1', previous: 'v2', slot: 'green', revert: { from: 'v2', reason: 'error rate 4% after the rollout' } },
     });
     expect(record!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
-    const originalV1 = lab.github.deployments.find((d) => typeof d.payload === 'object' && d.payload.artifact === 'v1' && !d.payload.revert)!;
+    const originalV1 = lab.github.deployments.find(
+      (d) => typeof d.payload === 'object' && d.payload.artifact === 'v1' && !d.payload.revert,
+    )!;
     expect(originalV1.statuses.map((s) => s.state)).toEqual(['in_progress', 'success', 'inactive']);
     expect(step.summary).toContain('production reverted from v2 to v1');
     expect(step.summary).toContain('error rate 4% after the rollout');
     expect(step.summary).toContain(`switched back to the kept green slot`);
-    expect(lab.github.issues).toEqual([expect.objectContaining({ title: 'Reverted production from v2 to v1', labels: ['shipgate-revert'] })]);
+    expect(lab.github.issues).toEqual([
+      expect.objectContaining({ title: 'Reverted production from v2 to v1', labels: ['shipgate-revert'] }),
+    ]);
     expect(lab.github.issues[0]!.body).toContain('error rate 4% after the rollout');
     expect(step.outputs.issue).toBe('https://github.com/shipgate-test/app/issues/1');
 
@@ -91,9 +108,19 @@ describe('revert on real nginx and the GitHub double', () => {
       expect(step.errors).toEqual([]);
     }
     // The canary was halfway: blue (stable) and green (the canary, r2) share the traffic.
-    const nginxRouter = { type: 'nginx', 'config-file': lab.nginx.upstreamFile, upstream: 'app', stable: lab.blue, canary: lab.green, 'reload-command': lab.nginx.reloadCommand };
+    const nginxRouter = {
+      type: 'nginx',
+      'config-file': lab.nginx.upstreamFile,
+      upstream: 'app',
+      stable: lab.blue,
+      canary: lab.green,
+      'reload-command': lab.nginx.reloadCommand,
+    };
     await new NginxUpstream({ configFile: lab.nginx.upstreamFile, upstream: 'app', reloadCommand: lab.nginx.reloadCommand }).apply(
-      [{ address: lab.blue, weight: 50 }, { address: lab.green, weight: 50 }],
+      [
+        { address: lab.blue, weight: 50 },
+        { address: lab.green, weight: 50 },
+      ],
       'canary 50%',
     );
     lab.github.denied.add('issues');
@@ -103,14 +130,26 @@ describe('revert on real nginx and the GitHub double', () => {
       finalWeight: 0,
       steps: [{ weight: 50, readings: [{ rule: 'error-rate', status: 'failed', value: 0.31, bound: '≤ 0.02', detail: '0.31 > 0.02' }] }],
     };
-    const step = await lab.run('revert', { environment: 'production', router: stringify(nginxRouter), target, 'canary-report': JSON.stringify(report), 'open-issue': 'true' });
+    const step = await lab.run('revert', {
+      environment: 'production',
+      router: stringify(nginxRouter),
+      target,
+      'canary-report': JSON.stringify(report),
+      'open-issue': 'true',
+    });
     expect(step.code).not.toBe(0);
     expect(step.errors).toHaveLength(1);
-    expect(step.errors[0]).toMatch(/^production was reverted to r1, but the issue could not be opened: GitHub refused to open an issue \(403.*permissions: \{ issues: write \}/);
+    expect(step.errors[0]).toMatch(
+      /^production was reverted to r1, but the issue could not be opened: GitHub refused to open an issue \(403.*permissions: \{ issues: write \}/,
+    );
     expect(await lab.upstream()).toEqual([lab.blue]);
     expect((await fetch(`http://${lab.green}/`)).headers.get('x-version')).toBe('r1');
     expect(statesOf(lab.github, 'r2')).toEqual(['in_progress', 'success', 'failure']);
-    expect(revertDeployments(lab)[0]!.request.payload).toEqual({ artifact: 'r1', previous: 'r2', revert: { from: 'r2', reason: 'canary reverted: error-rate 0.31 is above 0.02 at 50%' } });
+    expect(revertDeployments(lab)[0]!.request.payload).toEqual({
+      artifact: 'r1',
+      previous: 'r2',
+      revert: { from: 'r2', reason: 'canary reverted: error-rate 0.31 is above 0.02 at 50%' },
+    });
     expect(step.summary).toContain('| All traffic to stable | ✅ |');
     expect(step.summary).toContain('| error-rate | 50% | 0.31 | ≤ 0.02 | failed: 0.31 > 0.02 |');
   });
@@ -121,9 +160,24 @@ describe('revert on real nginx and the GitHub double', () => {
     // A deploy of v2 whose runner died after its in_progress status, before any switch: recorded
     // through the double's API exactly as the deploy action records it.
     const api = (path: string, body: object) =>
-      fetch(`${lab!.github.url}/repos/shipgate-test/app${path}`, { method: 'POST', headers: { authorization: 'token ghs_x', 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ id: number }>);
-    const { id } = await api('/deployments', { ref: 'main', environment: 'production', payload: { artifact: 'v2', previous: 'v1', slot: 'blue' }, required_contexts: [], auto_merge: false, production_environment: true });
-    await api(`/deployments/${id}/statuses`, { state: 'in_progress', log_url: 'https://github.com/shipgate-test/app/actions/runs/4241', auto_inactive: false });
+      fetch(`${lab!.github.url}/repos/shipgate-test/app${path}`, {
+        method: 'POST',
+        headers: { authorization: 'token ghs_x', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ id: number }>);
+    const { id } = await api('/deployments', {
+      ref: 'main',
+      environment: 'production',
+      payload: { artifact: 'v2', previous: 'v1', slot: 'blue' },
+      required_contexts: [],
+      auto_merge: false,
+      production_environment: true,
+    });
+    await api(`/deployments/${id}/statuses`, {
+      state: 'in_progress',
+      log_url: 'https://github.com/shipgate-test/app/actions/runs/4241',
+      auto_inactive: false,
+    });
     const config = await lab.upstreamText();
     const step = await lab.run('revert', { environment: 'production', reason: 'runner lost mid-rollout', target: lab.nginxTarget() });
     expect(step.errors).toEqual([]);
@@ -143,7 +197,9 @@ describe('revert refuses what it cannot do, changing nothing', () => {
     const deployments = JSON.stringify(lab.github.deployments);
     const step = await lab.run('revert', { environment: 'production', reason: 'alert', target: lab.nginxTarget() });
     expect(step.code).not.toBe(0);
-    expect(step.errors).toEqual([`Nothing was reverted: production has no successful deployment before v1 (deployment ${lab.github.deployments[0]!.id}) to go back to.`]);
+    expect(step.errors).toEqual([
+      `Nothing was reverted: production has no successful deployment before v1 (deployment ${lab.github.deployments[0]!.id}) to go back to.`,
+    ]);
     expect(await lab.upstreamText()).toBe(config);
     expect(JSON.stringify(lab.github.deployments)).toBe(deployments);
   });

@@ -77,7 +77,12 @@ export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {
         run: slotCommand(dir, modes),
         ...overrides,
       }),
-    run: (action, inputs) => runStep(action, 'main', { inputs: { 'github-token': 'ghs_doubletoken000000000000000000000000', ...inputs }, env: github.env(), timeoutMs: 60_000 }),
+    run: (action, inputs) =>
+      runStep(action, 'main', {
+        inputs: { 'github-token': 'ghs_doubletoken000000000000000000000000', ...inputs },
+        env: github.env(),
+        timeoutMs: 60_000,
+      }),
     async upstream() {
       const text = await lab.upstreamText();
       return [...text.matchAll(/server\s+(\S+?)(?:\s+weight=\d+)?;/g)].map((m) => m[1]!);
@@ -85,7 +90,10 @@ export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {
     upstreamText: () => readFile(nginx.upstreamFile, 'utf8'),
     async calls() {
       const text = await readFile(join(dir, 'calls.jsonl'), 'utf8');
-      return text.trim().split('\n').map((line) => JSON.parse(line));
+      return text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
     },
     async stop() {
       await lab.load.stop();

@@ -39,7 +39,14 @@ export interface DoubleDeployment {
   /** The request body it was created with, as the action sent it. */
   request: Json;
   /** Oldest first, as they were posted. */
-  statuses: Array<{ id: number; state: DeploymentState; description: string; log_url: string; environment_url: string; created_at: string }>;
+  statuses: Array<{
+    id: number;
+    state: DeploymentState;
+    description: string;
+    log_url: string;
+    environment_url: string;
+    created_at: string;
+  }>;
 }
 
 export interface DoubleIssue {
@@ -55,7 +62,12 @@ const OWNER = 'shipgate-test';
 const REPO = 'app';
 
 let operations: Array<{ method: string; pattern: RegExp; keys: string[]; operation: OpenApiOperation }> | undefined;
-const NEEDED = ['/repos/{owner}/{repo}/deployments', '/repos/{owner}/{repo}/deployments/{deployment_id}', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses', '/repos/{owner}/{repo}/issues'];
+const NEEDED = [
+  '/repos/{owner}/{repo}/deployments',
+  '/repos/{owner}/{repo}/deployments/{deployment_id}',
+  '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+  '/repos/{owner}/{repo}/issues',
+];
 
 /** The spec's operations for the paths we serve, read once per test process (the file is 70 MB). */
 function specOperations() {
@@ -68,7 +80,8 @@ function specOperations() {
     const keys = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
     const pattern = new RegExp(`^${path.replace(/\{\w+\}/g, '([^/]+)')}$`);
     for (const [method, operation] of Object.entries(spec.paths[path]!)) {
-      if (typeof operation === 'object' && 'operationId' in operation) operations.push({ method: method.toUpperCase(), pattern, keys, operation });
+      if (typeof operation === 'object' && 'operationId' in operation)
+        operations.push({ method: method.toUpperCase(), pattern, keys, operation });
     }
   }
   return operations;
@@ -173,7 +186,9 @@ export class GitHubDouble {
 
   /** A deployment as it ended up, by artifact; throws if there is not exactly one. */
   deploymentOf(artifact: string, environment?: string): DoubleDeployment {
-    const found = this.deployments.filter((d) => typeof d.payload === 'object' && d.payload.artifact === artifact && (!environment || d.environment === environment));
+    const found = this.deployments.filter(
+      (d) => typeof d.payload === 'object' && d.payload.artifact === artifact && (!environment || d.environment === environment),
+    );
     if (found.length !== 1) throw new Error(`expected one deployment of ${artifact}, found ${found.length}`);
     return found[0]!;
   }
@@ -207,14 +222,25 @@ export class GitHubDouble {
       this.checkResponse(route.operation, where, status, body);
     }
     this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '4999', 'x-ratelimit-limit': '5000', ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-limit': '5000',
+      ...headers,
+    });
     res.end(body === undefined ? '' : JSON.stringify(body));
   }
 
-  private checkRequest(operation: OpenApiOperation, where: string, params: Record<string, string>, query: URLSearchParams, body: Json | undefined): void {
+  private checkRequest(
+    operation: OpenApiOperation,
+    where: string,
+    params: Record<string, string>,
+    query: URLSearchParams,
+    body: Json | undefined,
+  ): void {
     for (const parameter of operation.parameters ?? []) {
       if (parameter.in === 'header') continue;
-      const value = parameter.in === 'path' ? params[parameter.name] : query.get(parameter.name) ?? undefined;
+      const value = parameter.in === 'path' ? params[parameter.name] : (query.get(parameter.name) ?? undefined);
       if (value === undefined) {
         if (parameter.required) throw new Error(`missing required ${parameter.in} parameter ${parameter.name}`);
         continue;
@@ -254,14 +280,23 @@ export class GitHubDouble {
     if (this.denied.has(permission)) throw new HttpError(403, 'Resource not accessible by integration');
   }
 
-  private serve(operationId: string, params: Record<string, string>, url: URL, body: Json, req: IncomingMessage): { status: number; body: unknown; headers?: Record<string, string> } {
+  private serve(
+    operationId: string,
+    params: Record<string, string>,
+    url: URL,
+    body: Json,
+    req: IncomingMessage,
+  ): { status: number; body: unknown; headers?: Record<string, string> } {
     if (params.owner !== OWNER || params.repo !== REPO) throw new HttpError(404, 'Not Found');
     switch (operationId) {
       case 'repos/list-deployments': {
         this.requirePermission(req, 'deployments');
         const environment = url.searchParams.get('environment');
         const all = this.deployments.filter((d) => !environment || d.environment === environment).reverse();
-        return this.page(all.map((d) => this.deploymentJson(d)), url);
+        return this.page(
+          all.map((d) => this.deploymentJson(d)),
+          url,
+        );
       }
       case 'repos/create-deployment': {
         this.requirePermission(req, 'deployments');
@@ -274,7 +309,10 @@ export class GitHubDouble {
       case 'repos/list-deployment-statuses': {
         this.requirePermission(req, 'deployments');
         const deployment = this.find(params.deployment_id!);
-        return this.page([...deployment.statuses].reverse().map((s) => this.statusJson(deployment, s)), url);
+        return this.page(
+          [...deployment.statuses].reverse().map((s) => this.statusJson(deployment, s)),
+          url,
+        );
       }
       case 'repos/create-deployment-status': {
         this.requirePermission(req, 'deployments');
@@ -352,7 +390,13 @@ export class GitHubDouble {
     // GitHub's auto_inactive: prior non-transient, non-production deployments of the environment.
     if (status.state === 'success' && body.auto_inactive !== false) {
       for (const other of this.deployments) {
-        if (other === deployment || other.environment !== deployment.environment || other.production_environment || other.transient_environment) continue;
+        if (
+          other === deployment ||
+          other.environment !== deployment.environment ||
+          other.production_environment ||
+          other.transient_environment
+        )
+          continue;
         if (other.statuses.at(-1)?.state === 'success') this.createStatus(other, { state: 'inactive', auto_inactive: false });
       }
     }
@@ -421,7 +465,15 @@ export class GitHubDouble {
       title: issue.title,
       body: issue.body,
       user: BOT,
-      labels: issue.labels.map((name, i) => ({ id: 9000 + i, node_id: `LA_${i}`, url: `${repository}/labels/${name}`, name, description: null, color: 'ededed', default: false })),
+      labels: issue.labels.map((name, i) => ({
+        id: 9000 + i,
+        node_id: `LA_${i}`,
+        url: `${repository}/labels/${name}`,
+        name,
+        description: null,
+        color: 'ededed',
+        default: false,
+      })),
       assignee: null,
       assignees: [],
       milestone: null,

@@ -38,13 +38,16 @@ backend app
 `,
   );
   const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await waitFor('HAProxy runtime API', async () => ((await haproxyCommand(socket, 'show info')).includes('Name: HAProxy') ? true : undefined));
+  await waitFor('HAProxy runtime API', async () =>
+    (await haproxyCommand(socket, 'show info')).includes('Name: HAProxy') ? true : undefined,
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     socket,
     async weights() {
       const result: Record<string, number> = {};
-      for (const server of ['stable', 'canary']) result[server] = Number((await haproxyCommand(socket, `get weight app/${server}`)).split(' ')[0]);
+      for (const server of ['stable', 'canary'])
+        result[server] = Number((await haproxyCommand(socket, `get weight app/${server}`)).split(' ')[0]);
       return result;
     },
     async stop() {

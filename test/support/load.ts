@@ -63,7 +63,13 @@ export class LoadGenerator {
         const response = await request(this.url, { dispatcher: this.agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
         await response.body.dump();
         const version = response.headers['x-version'];
-        this.samples.push({ at, doneAt: now(), status: response.statusCode, version: typeof version === 'string' ? version : undefined, retried });
+        this.samples.push({
+          at,
+          doneAt: now(),
+          status: response.statusCode,
+          version: typeof version === 'string' ? version : undefined,
+          retried,
+        });
         return;
       } catch (error) {
         const message = error instanceof Error ? `${error.message} ${(error as { code?: string }).code ?? ''}` : String(error);

@@ -81,7 +81,10 @@ export interface CountingProxy {
  * its /token realm (given for those credentials) whose scopes cover the repository and action,
  * and a missing one is answered with the `WWW-Authenticate: Bearer …` challenge real registries send.
  */
-export async function startCountingProxy(upstream: string, options: { bearer?: { username: string; password: string } } = {}): Promise<CountingProxy> {
+export async function startCountingProxy(
+  upstream: string,
+  options: { bearer?: { username: string; password: string } } = {},
+): Promise<CountingProxy> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   let bytes = 0;
@@ -112,7 +115,9 @@ export async function startCountingProxy(upstream: string, options: { bearer?: {
     if (bearer && url.pathname === '/token') {
       const expected = `Basic ${Buffer.from(`${bearer.username}:${bearer.password}`).toString('base64')}`;
       if (req.headers.authorization !== expected) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
         return;
       }
       const granted = new Set<string>();
@@ -179,19 +184,33 @@ function credsFlag(creds?: string): string[] {
 }
 
 /** `skopeo inspect` of a reference on a test registry (the manifest-level view: digest, labels, env…). */
-export function skopeoInspect(reference: string, creds?: string): { Digest: string; Labels: Record<string, string>; Env: string[]; Architecture: string; Layers: string[] } {
+export function skopeoInspect(
+  reference: string,
+  creds?: string,
+): { Digest: string; Labels: Record<string, string>; Env: string[]; Architecture: string; Layers: string[] } {
   return JSON.parse(execFileSync('skopeo', ['inspect', ...SKOPEO_FLAGS, ...credsFlag(creds), `docker://${reference}`]).toString());
 }
 
 /** The image config as skopeo reads it. */
-export function skopeoConfig(reference: string, creds?: string): { config: Record<string, unknown>; rootfs: { diff_ids: string[] }; created: string; architecture: string } {
-  return JSON.parse(execFileSync('skopeo', ['inspect', '--config', ...SKOPEO_FLAGS, ...credsFlag(creds), `docker://${reference}`]).toString());
+export function skopeoConfig(
+  reference: string,
+  creds?: string,
+): { config: Record<string, unknown>; rootfs: { diff_ids: string[] }; created: string; architecture: string } {
+  return JSON.parse(
+    execFileSync('skopeo', ['inspect', '--config', ...SKOPEO_FLAGS, ...credsFlag(creds), `docker://${reference}`]).toString(),
+  );
 }
 
 /** Tags of a repository, or undefined when the registry has no such repository. */
 export function skopeoTags(repository: string, creds?: string): string[] | undefined {
   try {
-    return (JSON.parse(execFileSync('skopeo', ['list-tags', ...SKOPEO_FLAGS, ...credsFlag(creds), `docker://${repository}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Tags: string[] }).Tags;
+    return (
+      JSON.parse(
+        execFileSync('skopeo', ['list-tags', ...SKOPEO_FLAGS, ...credsFlag(creds), `docker://${repository}`], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).toString(),
+      ) as { Tags: string[] }
+    ).Tags;
   } catch {
     return undefined;
   }
@@ -200,10 +219,17 @@ export function skopeoTags(repository: string, creds?: string): string[] | undef
 /** Copies an image with skopeo into a dir: layout and lists its last layer's entries as `tar -tvzf` does. */
 export async function skopeoLayerListing(reference: string, creds?: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-skopeo-'));
-  execFileSync('skopeo', ['copy', '--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : []), `docker://${reference}`, `dir:${dir}`], { stdio: 'ignore' });
+  execFileSync(
+    'skopeo',
+    ['copy', '--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : []), `docker://${reference}`, `dir:${dir}`],
+    { stdio: 'ignore' },
+  );
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
   const layer = manifest.layers.at(-1)!.digest.replace('sha256:', '');
-  return execFileSync('tar', ['--numeric-owner', '-tvzf', join(dir, layer)]).toString().trim().split('\n');
+  return execFileSync('tar', ['--numeric-owner', '-tvzf', join(dir, layer)])
+    .toString()
+    .trim()
+    .split('\n');
 }
 
 /** Extracts one file of the last layer via skopeo's copy. */

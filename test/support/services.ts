@@ -68,7 +68,11 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function startApp(version: string, mode: AppMode = 'healthy', options: { errorRate?: number; latencyMs?: number } = {}): Promise<App> {
+export async function startApp(
+  version: string,
+  mode: AppMode = 'healthy',
+  options: { errorRate?: number; latencyMs?: number } = {},
+): Promise<App> {
   const port = await freePort();
   const args = [join(repoRoot, 'test/fixtures/app.mjs'), '--port', String(port), '--mode', mode, '--version', version];
   if (options.errorRate !== undefined) args.push('--error-rate', String(options.errorRate));
@@ -156,7 +160,12 @@ export async function startPrometheus(targets: PrometheusTarget[], scrapeInterva
   await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config));
   const child = start(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     'prometheus',
   );
   const url = `http://127.0.0.1:${port}`;

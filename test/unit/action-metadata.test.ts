@@ -11,7 +11,11 @@ describe('actions/canary/action.yml', () => {
     const action = parse(await readFile(join(repoRoot, 'actions/canary/action.yml'), 'utf8'));
     expect(Object.keys(action.inputs).sort()).toEqual(Object.values(Inputs).sort());
     expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort());
-    expect(action.runs).toMatchObject({ using: 'node24', main: '../../dist/canary/main/index.js', post: '../../dist/canary/post/index.js' });
+    expect(action.runs).toMatchObject({
+      using: 'node24',
+      main: '../../dist/canary/main/index.js',
+      post: '../../dist/canary/post/index.js',
+    });
   });
 
   it('is documented in the README, input by input', async () => {

@@ -10,12 +10,26 @@ const read = (inputs: Record<string, string>) => readBuildPushInputs((name) => i
 
 describe('build-push inputs', () => {
   it('reads a full set', () => {
-    const inputs = read({ image: 'ghcr.io/acme/api', context: 'src', entrypoint: 'node server.js', cmd: '["--port", "8080"]', env: 'A=1\nB=x=y', expose: '8080, 53/udp', tags: 'v1\nstable, edge', flavor: 'latest=false', username: 'u', password: 'p' });
+    const inputs = read({
+      image: 'ghcr.io/acme/api',
+      context: 'src',
+      entrypoint: 'node server.js',
+      cmd: '["--port", "8080"]',
+      env: 'A=1\nB=x=y',
+      expose: '8080, 53/udp',
+      tags: 'v1\nstable, edge',
+      flavor: 'latest=false',
+      username: 'u',
+      password: 'p',
+    });
     expect(inputs.image).toEqual({ registry: 'ghcr.io', repository: 'acme/api' });
     expect(inputs.context).toBe(join(repoRoot, 'src'));
     expect(inputs.entrypoint).toEqual(['node', 'server.js']);
     expect(inputs.cmd).toEqual(['--port', '8080']);
-    expect(inputs.env).toEqual([['A', '1'], ['B', 'x=y']]);
+    expect(inputs.env).toEqual([
+      ['A', '1'],
+      ['B', 'x=y'],
+    ]);
     expect(inputs.expose).toEqual(['8080/tcp', '53/udp']);
     expect(inputs.tags).toEqual(['v1', 'stable', 'edge']);
     expect(inputs.flavor.latest).toBe(false);

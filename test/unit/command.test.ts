@@ -24,13 +24,21 @@ describe('runCommand', () => {
   it('passes arguments literally: no shell sees them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shipgate-cmd-'));
     const target = join(dir, 'out');
-    const result = await runCommand([process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], process.argv[2])', target, '$(whoami); echo hi']);
+    const result = await runCommand([
+      process.execPath,
+      '-e',
+      'require("fs").writeFileSync(process.argv[1], process.argv[2])',
+      target,
+      '$(whoami); echo hi',
+    ]);
     expect(result.code).toBe(0);
     expect(await readFile(target, 'utf8')).toBe('$(whoami); echo hi');
   });
 
   it('reports the exit code and the command’s own words', async () => {
-    await expect(runChecked([process.execPath, '-e', 'console.error("config test failed"); process.exit(3)'])).rejects.toThrow(/exited 3: config test failed/);
+    await expect(runChecked([process.execPath, '-e', 'console.error("config test failed"); process.exit(3)'])).rejects.toThrow(
+      /exited 3: config test failed/,
+    );
   });
 
   it('says when the program does not exist', async () => {

@@ -10,27 +10,49 @@ import { substitute } from '../../src/deploy/placement.ts';
 import { repoRoot } from '../support/runner.ts';
 
 const from = (values: Record<string, string>) => (name: string) => values[name] ?? '';
-const base = { environment: 'staging', artifact: 'ghcr.io/acme/app@sha256:abc', 'github-token': 't', target: '{type: command, run: [deploy, "{artifact}"]}' };
+const base = {
+  environment: 'staging',
+  artifact: 'ghcr.io/acme/app@sha256:abc',
+  'github-token': 't',
+  target: '{type: command, run: [deploy, "{artifact}"]}',
+};
 
 describe('deploy inputs', () => {
   it('builds one validated object with defaults', () => {
-    const inputs = readDeployInputs(from({ ...base, health: 'http://127.0.0.1:8080/healthz', smoke: '[{url: "http://x/", max-latency: 200ms}]' }));
-    expect(inputs).toMatchObject({ strategy: 'recreate', onFailure: 'revert', transient: false, production: undefined, target: { type: 'command', run: ['deploy', '{artifact}'], timeout: 600_000 } });
+    const inputs = readDeployInputs(
+      from({ ...base, health: 'http://127.0.0.1:8080/healthz', smoke: '[{url: "http://x/", max-latency: 200ms}]' }),
+    );
+    expect(inputs).toMatchObject({
+      strategy: 'recreate',
+      onFailure: 'revert',
+      transient: false,
+      production: undefined,
+      target: { type: 'command', run: ['deploy', '{artifact}'], timeout: 600_000 },
+    });
     expect(inputs.health).toEqual({ url: 'http://127.0.0.1:8080/healthz', status: 200, timeout: 120_000, interval: 2000 });
     expect(inputs.smoke).toEqual([{ url: 'http://x/', status: 200, 'max-latency': 200, timeout: 10_000 }]);
   });
 
   it('refuses a shell line as run, and nginx names that could break the config', () => {
-    expect(() => readDeployInputs(from({ ...base, target: '{type: command, run: "deploy {artifact} && restart"}' }))).toThrow(/Input "target": run: .*shell syntax/);
-    const nginx = (upstream: string) => `{type: nginx, config-file: /etc/nginx/app.conf, upstream: "${upstream}", blue: "10.0.0.5:80", green: "10.0.0.6:80", run: [x]}`;
-    expect(() => readDeployInputs(from({ ...base, strategy: 'blue-green', target: nginx('app; }') }))).toThrow(/Input "target": upstream: /);
-    expect(() => readDeployInputs(from({ ...base, strategy: 'blue-green', target: nginx('app').replace('10.0.0.6:80', '10.0.0.5:80') }))).toThrow(/blue and green must be different/);
+    expect(() => readDeployInputs(from({ ...base, target: '{type: command, run: "deploy {artifact} && restart"}' }))).toThrow(
+      /Input "target": run: .*shell syntax/,
+    );
+    const nginx = (upstream: string) =>
+      `{type: nginx, config-file: /etc/nginx/app.conf, upstream: "${upstream}", blue: "10.0.0.5:80", green: "10.0.0.6:80", run: [x]}`;
+    expect(() => readDeployInputs(from({ ...base, strategy: 'blue-green', target: nginx('app; }') }))).toThrow(
+      /Input "target": upstream: /,
+    );
+    expect(() =>
+      readDeployInputs(from({ ...base, strategy: 'blue-green', target: nginx('app').replace('10.0.0.6:80', '10.0.0.5:80') })),
+    ).toThrow(/blue and green must be different/);
   });
 });
 
 describe('revert inputs', () => {
   it('needs a target or a router, and takes the reason from a canary report', () => {
-    expect(() => readRevertInputs(from({ environment: 'production', 'github-token': 't' }))).toThrow(/Input "target": is required unless router is given/);
+    expect(() => readRevertInputs(from({ environment: 'production', 'github-token': 't' }))).toThrow(
+      /Input "target": is required unless router is given/,
+    );
     const report = JSON.stringify({ result: 'reverted', reason: 'p95 0.4s above 0.25s', steps: [] });
     const inputs = readRevertInputs(from({ environment: 'production', 'github-token': 't', target: base.target, 'canary-report': report }));
     expect(inputs).toMatchObject({ to: 'last-success', reason: 'canary reverted: p95 0.4s above 0.25s', openIssue: false });

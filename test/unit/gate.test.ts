@@ -62,7 +62,11 @@ describe('Gate', () => {
   });
 
   it('does not evaluate a rule before its initial delay', async () => {
-    const gate = new Gate(rules([{ name: 'errors', query: 'q', max: 0.05, 'initial-delay': '10s' }]), scripted({ q: [{ value: 1 }] }), 2000);
+    const gate = new Gate(
+      rules([{ name: 'errors', query: 'q', max: 0.05, 'initial-delay': '10s' }]),
+      scripted({ q: [{ value: 1 }] }),
+      2000,
+    );
     expect((await gate.evaluate(at(9000))).readings[0]!.status).toBe('delayed');
     expect((await gate.evaluate(at(10_000))).status).toBe('fail');
   });
@@ -124,7 +128,12 @@ describe('gate rules', () => {
   });
 
   it('refuses duplicate names and a baseline rule without its counters', () => {
-    expect(gateSchema.safeParse([{ name: 'a', query: 'q', max: 1 }, { name: 'a', query: 'q', max: 1 }]).success).toBe(false);
+    expect(
+      gateSchema.safeParse([
+        { name: 'a', query: 'q', max: 1 },
+        { name: 'a', query: 'q', max: 1 },
+      ]).success,
+    ).toBe(false);
     const result = gateSchema.safeParse([{ name: 'b', query: 'a', 'baseline-query': 'c' }]);
     expect(result.error!.issues.map((i) => i.path.join('.'))).toContain('0.total-query');
   });

@@ -31,7 +31,13 @@ describe('the layer', () => {
     const one = await context(0o755, new Date('2020-01-01'));
     const two = await context(0o775, new Date('2024-06-01'));
     const entries = await listContext(one, '/srv/app');
-    expect(entries.map((e) => `${e.name} ${e.mode.toString(8)}`)).toEqual(['srv 755', 'srv/app 755', 'srv/app/a.sh 755', 'srv/app/b 755', 'srv/app/b/x.txt 644']);
+    expect(entries.map((e) => `${e.name} ${e.mode.toString(8)}`)).toEqual([
+      'srv 755',
+      'srv/app 755',
+      'srv/app/a.sh 755',
+      'srv/app/b 755',
+      'srv/app/b/x.txt 644',
+    ]);
     const out = await mkdtemp(join(tmpdir(), 'shipgate-layer-out-'));
     const a = await writeLayer(entries, join(out, 'a.gz'));
     const b = await writeLayer(await listContext(two, '/srv/app'), join(out, 'b.gz'));
@@ -40,7 +46,13 @@ describe('the layer', () => {
     expect((await hashLayer(entries, new Date(0))).diffId).toBe(a.tar.diffId);
     // Several gzip members (10 MB spans blocks), read back as one stream by gzip and by tar.
     expect(gunzipSync(readFileSync(a.path)).length).toBe(a.tar.size);
-    expect(execFileSync('tar', ['-tzf', a.path]).toString().trim().split('\n')).toEqual(['srv/', 'srv/app/', 'srv/app/a.sh', 'srv/app/b/', 'srv/app/b/x.txt']);
+    expect(execFileSync('tar', ['-tzf', a.path]).toString().trim().split('\n')).toEqual([
+      'srv/',
+      'srv/app/',
+      'srv/app/a.sh',
+      'srv/app/b/',
+      'srv/app/b/x.txt',
+    ]);
     const header = readFileSync(a.path).subarray(0, 10);
     expect([...header.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
     expect(header[9]).toBe(0xff);

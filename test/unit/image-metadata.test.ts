@@ -6,8 +6,16 @@ const SHA = 'abcdef0123456789abcdef0123456789abcdef01';
 
 describe('tags derived from the GitHub context', () => {
   it('gives sha, branch and latest on the default branch', () => {
-    expect(allTags(['v1'], { sha: SHA, ref: 'refs/heads/main', defaultBranch: 'main' }, DEFAULT_SWITCHES)).toEqual(['v1', 'sha-abcdef0', 'main', 'latest']);
-    expect(allTags([], { sha: SHA, ref: 'refs/heads/feature/login', defaultBranch: 'main' }, DEFAULT_SWITCHES)).toEqual(['sha-abcdef0', 'feature-login']);
+    expect(allTags(['v1'], { sha: SHA, ref: 'refs/heads/main', defaultBranch: 'main' }, DEFAULT_SWITCHES)).toEqual([
+      'v1',
+      'sha-abcdef0',
+      'main',
+      'latest',
+    ]);
+    expect(allTags([], { sha: SHA, ref: 'refs/heads/feature/login', defaultBranch: 'main' }, DEFAULT_SWITCHES)).toEqual([
+      'sha-abcdef0',
+      'feature-login',
+    ]);
   });
 
   it('gives semver tags from a release tag, and only the full version for a pre-release', () => {
@@ -43,11 +51,24 @@ describe('imageConfig', () => {
     config: { Env: ['PATH=/usr/bin', 'A=1'], Entrypoint: ['/bin/sh'], Cmd: ['-c', 'true'], Labels: { z: '1' } },
     rootfs: { type: 'layers' as const, diff_ids: ['sha256:base'] },
   };
-  const settings = { platform: { os: 'linux', architecture: 'amd64' }, created: new Date(0), env: [['A', '2'] as [string, string]], workdir: '/app', expose: ['8080/tcp'], labels: { a: '1' } };
+  const settings = {
+    platform: { os: 'linux', architecture: 'amd64' },
+    created: new Date(0),
+    env: [['A', '2'] as [string, string]],
+    workdir: '/app',
+    expose: ['8080/tcp'],
+    labels: { a: '1' },
+  };
 
   it('overrides the base, resets cmd with a new entrypoint, and appends our diff_id', () => {
     const config = imageConfig(base, { ...settings, entrypoint: ['node'] }, 'sha256:ours');
-    expect(config.config).toEqual({ ExposedPorts: { '8080/tcp': {} }, Env: ['PATH=/usr/bin', 'A=2'], Entrypoint: ['node'], WorkingDir: '/app', Labels: { a: '1', z: '1' } });
+    expect(config.config).toEqual({
+      ExposedPorts: { '8080/tcp': {} },
+      Env: ['PATH=/usr/bin', 'A=2'],
+      Entrypoint: ['node'],
+      WorkingDir: '/app',
+      Labels: { a: '1', z: '1' },
+    });
     expect(config.rootfs.diff_ids).toEqual(['sha256:base', 'sha256:ours']);
   });
 

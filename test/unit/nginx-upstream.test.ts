@@ -16,10 +16,15 @@ server_tokens off;
 
 describe('nginx upstream blocks', () => {
   it('rewrites only the server lines of the named block, keeping its other directives', () => {
-    const next = renderServers(FILE, 'app', [
-      { address: '10.0.0.5:8080', weight: 90 },
-      { address: '10.0.0.6:8080', weight: 10 },
-    ], 'canary 10%');
+    const next = renderServers(
+      FILE,
+      'app',
+      [
+        { address: '10.0.0.5:8080', weight: 90 },
+        { address: '10.0.0.6:8080', weight: 10 },
+      ],
+      'canary 10%',
+    );
     expect(next).toBe(`# app routing
 upstream other { server 10.0.0.9:80; }
 upstream app {
@@ -38,13 +43,33 @@ server_tokens off;
   });
 
   it('leaves out servers of weight 0 and is stable when applied twice', () => {
-    const once = renderServers(FILE, 'app', [{ address: '10.0.0.5:8080', weight: 100 }, { address: '10.0.0.6:8080', weight: 0 }], 'canary 0%');
-    expect(renderServers(once, 'app', [{ address: '10.0.0.5:8080', weight: 100 }, { address: '10.0.0.6:8080', weight: 0 }], 'canary 0%')).toBe(once);
+    const once = renderServers(
+      FILE,
+      'app',
+      [
+        { address: '10.0.0.5:8080', weight: 100 },
+        { address: '10.0.0.6:8080', weight: 0 },
+      ],
+      'canary 0%',
+    );
+    expect(
+      renderServers(
+        once,
+        'app',
+        [
+          { address: '10.0.0.5:8080', weight: 100 },
+          { address: '10.0.0.6:8080', weight: 0 },
+        ],
+        'canary 0%',
+      ),
+    ).toBe(once);
     expect(readServers(once, 'app')).toEqual([{ address: '10.0.0.5:8080', weight: 100 }]);
   });
 
   it('ignores down and backup servers when reading what carries traffic', () => {
-    expect(readServers('upstream app { server a:1 weight=5; server b:2 down; server c:3 backup; }', 'app')).toEqual([{ address: 'a:1', weight: 5 }]);
+    expect(readServers('upstream app { server a:1 weight=5; server b:2 down; server c:3 backup; }', 'app')).toEqual([
+      { address: 'a:1', weight: 5 },
+    ]);
   });
 
   it('says what is wrong with a file it cannot manage', () => {

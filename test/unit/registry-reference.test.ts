@@ -38,6 +38,9 @@ describe('auth challenges', () => {
   });
 
   it('merges scopes per repository', () => {
-    expect(mergeScopes(['repository:a:pull', 'repository:a:push', 'repository:b:pull'])).toEqual(['repository:a:pull,push', 'repository:b:pull']);
+    expect(mergeScopes(['repository:a:pull', 'repository:a:push', 'repository:b:pull'])).toEqual([
+      'repository:a:pull,push',
+      'repository:b:pull',
+    ]);
   });
 });

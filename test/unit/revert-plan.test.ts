@@ -37,7 +37,12 @@ describe('planRevert', () => {
     const v1 = record('v1', ['inactive', 'success']);
     const v2again = record('v2', ['inactive', 'success']);
     const v2 = record('v2', ['success']);
-    expect(planRevert([v2, v2again, v1], 'last-success', 'production')).toMatchObject({ kind: 'revert', bad: v2, artifact: 'v1', good: v1 });
+    expect(planRevert([v2, v2again, v1], 'last-success', 'production')).toMatchObject({
+      kind: 'revert',
+      bad: v2,
+      artifact: 'v1',
+      good: v1,
+    });
   });
 
   it('skips deployments a revert marked failure, and takes a stale in-progress one as the bad one', () => {
@@ -56,7 +61,10 @@ describe('planRevert', () => {
 
   it('says why it cannot revert with no earlier success or no deployments', () => {
     expect(planRevert([record('v1', ['success'])], 'last-success', 'production')).toMatchObject({ kind: 'impossible' });
-    expect(planRevert([], 'last-success', 'production')).toMatchObject({ kind: 'impossible', why: expect.stringContaining('no Shipgate deployments') });
+    expect(planRevert([], 'last-success', 'production')).toMatchObject({
+      kind: 'impossible',
+      why: expect.stringContaining('no Shipgate deployments'),
+    });
   });
 
   it('goes to an explicit artifact, or changes nothing if it is already live', () => {

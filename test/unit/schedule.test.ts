@@ -48,6 +48,11 @@ describe('durations', () => {
   });
 
   it('formats for people', () => {
-    expect([formatDuration(250), formatDuration(2500), formatDuration(90_000), formatDuration(120_000)]).toEqual(['250ms', '2.5s', '1m30s', '2m']);
+    expect([formatDuration(250), formatDuration(2500), formatDuration(90_000), formatDuration(120_000)]).toEqual([
+      '250ms',
+      '2.5s',
+      '1m30s',
+      '2m',
+    ]);
   });
 });

@@ -31,7 +31,10 @@ describe('workflows-examples', () => {
 
   it('the check fails on a finding, so a passing run means something', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shipgate-actionlint-'));
-    await writeFile(join(dir, 'bad.yml'), 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.nope.what( }}\n');
+    await writeFile(
+      join(dir, 'bad.yml'),
+      'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.nope.what( }}\n',
+    );
     const result = await actionlint(join(dir, '*.yml'));
     expect(result.code).not.toBe(0);
   });

@@ -74690,7 +74690,14 @@ async function runRamp(options) {
         return finish('reverted', `${reason}; and putting traffic back on stable failed: ${lastError}`, false);
     };
     for (const [index, step] of steps.entries()) {
-        const record = { weight: step.weight, holdMs: step.holdMs, startedAt: Math.round(now()), endedAt: 0, verdict: 'passed', readings: [] };
+        const record = {
+            weight: step.weight,
+            holdMs: step.holdMs,
+            startedAt: Math.round(now()),
+            endedAt: 0,
+            verdict: 'passed',
+            readings: [],
+        };
         records.push(record);
         const close = (verdict) => {
             record.verdict = verdict;
@@ -74986,7 +74993,11 @@ class Gate {
         const tooHigh = rule.max !== undefined && value > rule.max;
         const tooLow = rule.min !== undefined && value < rule.min;
         const bound = thresholdBound(rule);
-        const detail = tooHigh ? `${round(value)} above max ${rule.max}` : tooLow ? `${round(value)} below min ${rule.min}` : `${round(value)} within ${bound}`;
+        const detail = tooHigh
+            ? `${round(value)} above max ${rule.max}`
+            : tooLow
+                ? `${round(value)} below min ${rule.min}`
+                : `${round(value)} within ${bound}`;
         return {
             withinBounds: !tooHigh && !tooLow,
             reading: { value, limit: tooLow || rule.max === undefined ? rule.min : rule.max, bound, detail },
@@ -75008,7 +75019,12 @@ class Gate {
         };
         let now;
         try {
-            now = { canaryFailures: failures(cf, 'query'), canaryRequests: cr.value, baselineFailures: failures(bf, 'baseline-query'), baselineRequests: br.value };
+            now = {
+                canaryFailures: failures(cf, 'query'),
+                canaryRequests: cr.value,
+                baselineFailures: failures(bf, 'baseline-query'),
+                baselineRequests: br.value,
+            };
         }
         catch (error) {
             return { noData: error.message };
@@ -84728,8 +84744,11 @@ const commandSchema = union([schemas_string(), array(union([schemas_string(), sc
     const words = (0,shell_quote.parse)(value);
     const operator = words.find((w) => typeof w !== 'string');
     if (operator !== undefined) {
-        const shown = 'op' in operator ? operator.op === 'glob' ? operator.pattern : operator.op : 'comment';
-        ctx.addIssue({ code: 'custom', message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command` });
+        const shown = 'op' in operator ? (operator.op === 'glob' ? operator.pattern : operator.op) : 'comment';
+        ctx.addIssue({
+            code: 'custom',
+            message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command`,
+        });
         return NEVER;
     }
     const argv = words;
@@ -84946,9 +84965,7 @@ function renderServers(text, upstream, servers, note) {
         .map((statement) => statement.trim())
         .filter((statement) => statement !== '' && !/^server\s/.test(statement))
         .map((statement) => `    ${statement};`);
-    const lines = servers
-        .filter((s) => s.weight > 0)
-        .map((s) => `    server ${s.address} weight=${s.weight};`);
+    const lines = servers.filter((s) => s.weight > 0).map((s) => `    server ${s.address} weight=${s.weight};`);
     const body = `\n    # managed by shipgate: ${note}\n${[...lines, ...kept].join('\n')}\n`;
     return text.slice(0, block.start) + body + text.slice(block.end);
 }
@@ -84996,7 +85013,8 @@ const nginxRouterSchema = strictObject({
     canary: hostPort,
     'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
     'test-command': commandSchema.optional(),
-}).refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
+})
+    .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 const nginx_EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
 /** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */
 function nginxRouter(config) {
@@ -85036,7 +85054,9 @@ function nginxRouter(config) {
 
 
 
-const routers_routerSchema = discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined) });
+const routers_routerSchema = discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined),
+});
 const routers_ROUTER_EXAMPLE = 'router: "{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}"';
 function routers_createRouter(config) {
     switch (config.type) {
@@ -85082,7 +85102,10 @@ const schedule_EXAMPLE = 'steps: "5%:2m, 25%:5m, 50%:5m, 100%"';
 const STEP = /^(\d+)%(?::(.+))?$/;
 /** Parses `WEIGHT%:HOLD, …, 100%` into steps; the list must rise strictly and end at 100%. */
 function parseSteps(text, input = 'steps') {
-    const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     if (items.length === 0)
         throw new errors/* ConfigurationError */.j(input, 'is empty', schedule_EXAMPLE);
     const steps = [];
@@ -85262,7 +85285,9 @@ async function canaryMain() {
     lib_core/* setOutput */.uH(Outputs.FinalWeight, String(report.finalWeight));
     lib_core/* setOutput */.uH(Outputs.Report, JSON.stringify(report));
     if (jobSummary) {
-        await lib_core/* summary */.z.addRaw(canarySummary(report, inputs.gate.map((r) => r.name))).write();
+        await lib_core/* summary */.z
+            .addRaw(canarySummary(report, inputs.gate.map((r) => r.name)))
+            .write();
     }
     if (report.result === 'promoted') {
         lib_core/* info */.pq(`Promoted: ${report.reason}.`);

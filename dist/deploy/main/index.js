@@ -30480,7 +30480,9 @@ async function withFileLock(target, fn) {
                 throw error;
             const holder = Number(await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '0'));
             if (holder && alive(holder)) {
-                throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`);
+                throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`, {
+                    cause: error,
+                });
             }
             await (0,promises_namespaceObject.unlink)(path).catch(() => { });
         }
@@ -40057,8 +40059,11 @@ const commandSchema = union([schemas_string(), array(union([schemas_string(), sc
     const words = (0,shell_quote.parse)(value);
     const operator = words.find((w) => typeof w !== 'string');
     if (operator !== undefined) {
-        const shown = 'op' in operator ? operator.op === 'glob' ? operator.pattern : operator.op : 'comment';
-        ctx.addIssue({ code: 'custom', message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command` });
+        const shown = 'op' in operator ? (operator.op === 'glob' ? operator.pattern : operator.op) : 'comment';
+        ctx.addIssue({
+            code: 'custom',
+            message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command`,
+        });
         return NEVER;
     }
     const argv = words;
@@ -40210,9 +40215,7 @@ function renderServers(text, upstream, servers, note) {
         .map((statement) => statement.trim())
         .filter((statement) => statement !== '' && !/^server\s/.test(statement))
         .map((statement) => `    ${statement};`);
-    const lines = servers
-        .filter((s) => s.weight > 0)
-        .map((s) => `    server ${s.address} weight=${s.weight};`);
+    const lines = servers.filter((s) => s.weight > 0).map((s) => `    server ${s.address} weight=${s.weight};`);
     const body = `\n    # managed by shipgate: ${note}\n${[...lines, ...kept].join('\n')}\n`;
     return text.slice(0, block.start) + body + text.slice(block.end);
 }
@@ -40331,7 +40334,7 @@ const nginxTargetSchema = strictObject({
 const targetSchema = discriminatedUnion('type', [commandTargetSchema, nginxTargetSchema], {
     error: (issue) => (issue.code === 'invalid_union' ? 'type must be command or nginx' : undefined),
 });
-const TARGET_EXAMPLE = 'target: "{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, \'{slot}\', \'{artifact}\']}"';
+const TARGET_EXAMPLE = "target: \"{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, '{slot}', '{artifact}']}\"";
 
 ;// CONCATENATED MODULE: ./src/deploy/slots.ts
 
@@ -40420,16 +40423,22 @@ const smokeSchema = array(strictObject({
     url: templatedUrl,
     status: httpStatus.default(200),
     'body-contains': schemas_string().min(1).optional(),
-    'body-regex': schemas_string().refine((p) => { try {
-        new RegExp(p);
-        return true;
-    }
-    catch {
-        return false;
-    } }, 'body-regex is not a valid regular expression').optional(),
+    'body-regex': schemas_string()
+        .refine((p) => {
+        try {
+            new RegExp(p);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }, 'body-regex is not a valid regular expression')
+        .optional(),
     'max-latency': validate_duration('500ms').optional(),
     timeout: validate_duration('10s').default(10_000),
-}), { error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined) });
+}), {
+    error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined),
+});
 const HEALTH_EXAMPLE = 'health: "{url: http://{address}/healthz, status: 200, timeout: 2m, interval: 2s}"';
 const SMOKE_EXAMPLE = 'smoke: "[{url: http://{address}/version, body-contains: \'{artifact}\', max-latency: 500ms}]"';
 async function get(url, timeoutMs) {
@@ -40445,7 +40454,7 @@ async function get(url, timeoutMs) {
 async function waitHealthy(health, placement, signal) {
     const url = substitute(health.url, placement, true);
     const started = performance.now();
-    let last = 'no answer yet';
+    let last;
     for (let attempt = 1;; attempt++) {
         try {
             const answer = await get(url, Math.min(health.interval * 5, 10_000));
@@ -40588,7 +40597,11 @@ async function restoreArtifact(request) {
     const { slots } = target;
     const { live, slot } = await slotFor(slots, history, artifact);
     if (slot === live) {
-        phases.push({ name: `${artifact} is live`, passed: true, detail: `${live} (${slots.address(live)}) already serves it; nothing to switch` });
+        phases.push({
+            name: `${artifact} is live`,
+            passed: true,
+            detail: `${live} (${slots.address(live)}) already serves it; nothing to switch`,
+        });
         return { how: 'already-live', slot: live };
     }
     const idle = otherSlot(live);
@@ -45847,7 +45860,12 @@ function createGitHubClient(token, apiUrl, logger) {
         auth: token,
         baseUrl: apiUrl,
         userAgent: 'shipgate',
-        log: { debug: (m) => logger.debug(m), info: (m) => logger.debug(m), warn: (m) => logger.warning(m), error: (m) => logger.warning(m) },
+        log: {
+            debug: (m) => logger.debug(m),
+            info: (m) => logger.debug(m),
+            warn: (m) => logger.warning(m),
+            error: (m) => logger.warning(m),
+        },
         throttle: { onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
     });
 }
@@ -45892,12 +45910,16 @@ const WRITE = 'deployments: write';
 /** Statuses carry at most 140 characters of description. */
 const deployments_short = (text) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
 function parsePayload(raw) {
-    const value = typeof raw === 'string' ? (() => { try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    } })() : raw;
+    const value = typeof raw === 'string'
+        ? (() => {
+            try {
+                return JSON.parse(raw);
+            }
+            catch {
+                return undefined;
+            }
+        })()
+        : raw;
     if (!value || typeof value !== 'object' || typeof value.artifact !== 'string')
         return undefined;
     return value;
@@ -45960,7 +45982,11 @@ class Deployments {
                     const payload = parsePayload(deployment.payload);
                     if (!payload)
                         continue; // not made by Shipgate: nothing we could put back
-                    const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { ...this.repo, deployment_id: deployment.id, per_page: 100 });
+                    const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+                        ...this.repo,
+                        deployment_id: deployment.id,
+                        per_page: 100,
+                    });
                     records.push({
                         id: deployment.id,
                         environment: deployment.environment,
@@ -46049,6 +46075,8 @@ function checkSchema(input, value, schema, example) {
  * comment in nginx config, so it is one word without braces, quotes or shell characters.
  */
 const ARTIFACT = /^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,255}$/;
+// Control characters are exactly what this pattern keeps out.
+// eslint-disable-next-line no-control-regex
 const ENVIRONMENT = /^[^\s\x00-\x1f'"`][^\x00-\x1f'"`]{0,254}$/;
 function inputs_required(getInput, name, example) {
     const value = getInput(name).trim();
@@ -46172,7 +46200,11 @@ async function deployMain() {
     // Read-only: the live slot comes from nginx's config, so a bad file stops us before any record.
     const live = target.type === 'nginx' ? await target.slots.check() : undefined;
     const slot = live && otherSlot(live);
-    const placement = { artifact, environment, ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}) };
+    const placement = {
+        artifact,
+        environment,
+        ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}),
+    };
     const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
     // Two runs against one nginx config on this host must not interleave (see withFileLock).
     const rollout = async () => {
@@ -46218,9 +46250,16 @@ async function deployMain() {
             lib_core/* setOutput */.uH(Outputs.Result, 'failure');
             // The failed deployment goes first in the history: its slot now holds the failed artifact.
             const failed = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
-            const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: action/* coreLogger */.Wj });
+            const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, {
+                target,
+                environment,
+                phases,
+                health: inputs.health,
+                history: [failed, ...history],
+                logger: action/* coreLogger */.Wj,
+            });
             await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
-            throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`);
+            throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`, { cause: error });
         }
         await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
         const retired = await deployments.retireEarlier(history, id);

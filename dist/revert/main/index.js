@@ -30454,7 +30454,9 @@ async function withFileLock(target, fn) {
                 throw error;
             const holder = Number(await (0,promises_namespaceObject.readFile)(path, 'utf8').catch(() => '0'));
             if (holder && alive(holder)) {
-                throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`);
+                throw new Error(`another Shipgate deploy or revert (pid ${holder}) is changing ${target}; run them in one concurrency group`, {
+                    cause: error,
+                });
             }
             await (0,promises_namespaceObject.unlink)(path).catch(() => { });
         }
@@ -40097,8 +40099,11 @@ const commandSchema = union([schemas_string(), array(union([schemas_string(), sc
     const words = (0,shell_quote.parse)(value);
     const operator = words.find((w) => typeof w !== 'string');
     if (operator !== undefined) {
-        const shown = 'op' in operator ? operator.op === 'glob' ? operator.pattern : operator.op : 'comment';
-        ctx.addIssue({ code: 'custom', message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command` });
+        const shown = 'op' in operator ? (operator.op === 'glob' ? operator.pattern : operator.op) : 'comment';
+        ctx.addIssue({
+            code: 'custom',
+            message: `"${value}" contains shell syntax (${shown}); commands run without a shell, give one plain command`,
+        });
         return NEVER;
     }
     const argv = words;
@@ -40185,9 +40190,7 @@ function renderServers(text, upstream, servers, note) {
         .map((statement) => statement.trim())
         .filter((statement) => statement !== '' && !/^server\s/.test(statement))
         .map((statement) => `    ${statement};`);
-    const lines = servers
-        .filter((s) => s.weight > 0)
-        .map((s) => `    server ${s.address} weight=${s.weight};`);
+    const lines = servers.filter((s) => s.weight > 0).map((s) => `    server ${s.address} weight=${s.weight};`);
     const body = `\n    # managed by shipgate: ${note}\n${[...lines, ...kept].join('\n')}\n`;
     return text.slice(0, block.start) + body + text.slice(block.end);
 }
@@ -40306,7 +40309,7 @@ const nginxTargetSchema = strictObject({
 const targetSchema = discriminatedUnion('type', [commandTargetSchema, nginxTargetSchema], {
     error: (issue) => (issue.code === 'invalid_union' ? 'type must be command or nginx' : undefined),
 });
-const TARGET_EXAMPLE = 'target: "{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, \'{slot}\', \'{artifact}\']}"';
+const TARGET_EXAMPLE = "target: \"{type: nginx, config-file: /etc/nginx/conf.d/app.conf, upstream: app, blue: 10.0.0.5:8080, green: 10.0.0.6:8080, run: [deploy-slot, '{slot}', '{artifact}']}\"";
 
 ;// CONCATENATED MODULE: ./src/deploy/slots.ts
 
@@ -40420,16 +40423,22 @@ const checks_smokeSchema = array(strictObject({
     url: templatedUrl,
     status: httpStatus.default(200),
     'body-contains': schemas_string().min(1).optional(),
-    'body-regex': schemas_string().refine((p) => { try {
-        new RegExp(p);
-        return true;
-    }
-    catch {
-        return false;
-    } }, 'body-regex is not a valid regular expression').optional(),
+    'body-regex': schemas_string()
+        .refine((p) => {
+        try {
+            new RegExp(p);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }, 'body-regex is not a valid regular expression')
+        .optional(),
     'max-latency': validate_duration('500ms').optional(),
     timeout: validate_duration('10s').default(10_000),
-}), { error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined) });
+}), {
+    error: (issue) => (issue.code === 'invalid_type' && !issue.path?.length ? 'must be a YAML list of checks, each with a url' : undefined),
+});
 const HEALTH_EXAMPLE = 'health: "{url: http://{address}/healthz, status: 200, timeout: 2m, interval: 2s}"';
 const checks_SMOKE_EXAMPLE = 'smoke: "[{url: http://{address}/version, body-contains: \'{artifact}\', max-latency: 500ms}]"';
 async function get(url, timeoutMs) {
@@ -40445,7 +40454,7 @@ async function get(url, timeoutMs) {
 async function waitHealthy(health, placement, signal) {
     const url = substitute(health.url, placement, true);
     const started = performance.now();
-    let last = 'no answer yet';
+    let last;
     for (let attempt = 1;; attempt++) {
         try {
             const answer = await get(url, Math.min(health.interval * 5, 10_000));
@@ -40588,7 +40597,11 @@ async function restoreArtifact(request) {
     const { slots } = target;
     const { live, slot } = await slotFor(slots, history, artifact);
     if (slot === live) {
-        phases.push({ name: `${artifact} is live`, passed: true, detail: `${live} (${slots.address(live)}) already serves it; nothing to switch` });
+        phases.push({
+            name: `${artifact} is live`,
+            passed: true,
+            detail: `${live} (${slots.address(live)}) already serves it; nothing to switch`,
+        });
         return { how: 'already-live', slot: live };
     }
     const idle = otherSlot(live);
@@ -45847,7 +45860,12 @@ function createGitHubClient(token, apiUrl, logger) {
         auth: token,
         baseUrl: apiUrl,
         userAgent: 'shipgate',
-        log: { debug: (m) => logger.debug(m), info: (m) => logger.debug(m), warn: (m) => logger.warning(m), error: (m) => logger.warning(m) },
+        log: {
+            debug: (m) => logger.debug(m),
+            info: (m) => logger.debug(m),
+            warn: (m) => logger.warning(m),
+            error: (m) => logger.warning(m),
+        },
         throttle: { onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
     });
 }
@@ -45892,12 +45910,16 @@ const WRITE = 'deployments: write';
 /** Statuses carry at most 140 characters of description. */
 const deployments_short = (text) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
 function parsePayload(raw) {
-    const value = typeof raw === 'string' ? (() => { try {
-        return JSON.parse(raw);
-    }
-    catch {
-        return undefined;
-    } })() : raw;
+    const value = typeof raw === 'string'
+        ? (() => {
+            try {
+                return JSON.parse(raw);
+            }
+            catch {
+                return undefined;
+            }
+        })()
+        : raw;
     if (!value || typeof value !== 'object' || typeof value.artifact !== 'string')
         return undefined;
     return value;
@@ -45960,7 +45982,11 @@ class Deployments {
                     const payload = parsePayload(deployment.payload);
                     if (!payload)
                         continue; // not made by Shipgate: nothing we could put back
-                    const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { ...this.repo, deployment_id: deployment.id, per_page: 100 });
+                    const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+                        ...this.repo,
+                        deployment_id: deployment.id,
+                        per_page: 100,
+                    });
                     records.push({
                         id: deployment.id,
                         environment: deployment.environment,
@@ -46015,11 +46041,18 @@ function planRevert(history, to, environment) {
     if (!newest)
         return { kind: 'impossible', why: `${environment} has no Shipgate deployments, so there is no earlier success to go back to` };
     if (newest.payload.revert && wasGood(newest)) {
-        return { kind: 'unchanged', why: `deployment ${newest.id} already reverted ${environment} to ${newest.payload.artifact}`, artifact: newest.payload.artifact };
+        return {
+            kind: 'unchanged',
+            why: `deployment ${newest.id} already reverted ${environment} to ${newest.payload.artifact}`,
+            artifact: newest.payload.artifact,
+        };
     }
     const good = lastGoodBefore(history, newest);
     if (!good) {
-        return { kind: 'impossible', why: `${environment} has no successful deployment before ${newest.payload.artifact} (deployment ${newest.id}) to go back to` };
+        return {
+            kind: 'impossible',
+            why: `${environment} has no successful deployment before ${newest.payload.artifact} (deployment ${newest.id}) to go back to`,
+        };
     }
     return { kind: 'revert', bad: newest, artifact: good.payload.artifact, good };
 }
@@ -46156,7 +46189,8 @@ const nginxRouterSchema = strictObject({
     canary: hostPort,
     'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
     'test-command': commandSchema.optional(),
-}).refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
+})
+    .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 const nginx_EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
 /** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */
 function nginxRouter(config) {
@@ -46196,7 +46230,9 @@ function nginxRouter(config) {
 
 
 
-const routerSchema = discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined) });
+const routerSchema = discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined),
+});
 const ROUTER_EXAMPLE = 'router: "{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}"';
 function createRouter(config) {
     switch (config.type) {
@@ -46271,6 +46307,8 @@ function checkSchema(input, value, schema, example) {
  * comment in nginx config, so it is one word without braces, quotes or shell characters.
  */
 const ARTIFACT = /^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,255}$/;
+// Control characters are exactly what this pattern keeps out.
+// eslint-disable-next-line no-control-regex
 const ENVIRONMENT = /^[^\s\x00-\x1f'"`][^\x00-\x1f'"`]{0,254}$/;
 function inputs_required(getInput, name, example) {
     const value = getInput(name).trim();
@@ -46352,7 +46390,7 @@ function readRevertInputs(getInput) {
             document = JSON.parse(reportText);
         }
         catch {
-            throw new errors/* ConfigurationError */.j(Inputs.CanaryReport, 'is not JSON (pass the canary step\'s report output as it is)', CANARY_REPORT_EXAMPLE);
+            throw new errors/* ConfigurationError */.j(Inputs.CanaryReport, "is not JSON (pass the canary step's report output as it is)", CANARY_REPORT_EXAMPLE);
         }
         canaryReport = checkSchema(Inputs.CanaryReport, document, canaryReportSchema, CANARY_REPORT_EXAMPLE);
     }
@@ -46421,7 +46459,12 @@ async function revertMain() {
             lib_core/* setOutput */.uH(Outputs.Artifact, plan.artifact);
             lib_core/* info */.pq(`Nothing to revert: ${plan.why}.`);
             if (inputs.jobSummary)
-                await lib_core/* summary */.z.addRaw(phaseSummary(`↩️ ${environment}: nothing to revert`, [['Why', plan.why], ['Live', plan.artifact]], phases)).write();
+                await lib_core/* summary */.z
+                    .addRaw(phaseSummary(`↩️ ${environment}: nothing to revert`, [
+                    ['Why', plan.why],
+                    ['Live', plan.artifact],
+                ], phases))
+                    .write();
             return;
         }
         const { bad, artifact } = plan;
@@ -46444,7 +46487,7 @@ async function revertMain() {
         }
         catch (error) {
             await deployments.setStatus(id, 'failure', `Could not put ${artifact} back: ${(0,errors/* errorMessage */.g)(error)}`);
-            throw new Error(`Reverting ${environment} to ${artifact} failed: ${(0,errors/* errorMessage */.g)(error)}`);
+            throw new Error(`Reverting ${environment} to ${artifact} failed: ${(0,errors/* errorMessage */.g)(error)}`, { cause: error });
         }
         // The reverted deployment is marked failure so no later revert treats it as good again.
         if (bad.states[0] !== 'failure' && bad.states[0] !== 'error') {
@@ -46456,7 +46499,13 @@ async function revertMain() {
         lib_core/* setOutput */.uH(Outputs.Result, 'reverted');
         lib_core/* setOutput */.uH(Outputs.Artifact, artifact);
         lib_core/* setOutput */.uH(Outputs.From, from);
-        const how = restored ? { 'already-live': 'it was still live', 'switched-back': `switched back to the kept ${restored.slot} slot`, redeployed: 'redeployed' }[restored.how] : 'traffic moved to stable';
+        const how = restored
+            ? {
+                'already-live': 'it was still live',
+                'switched-back': `switched back to the kept ${restored.slot} slot`,
+                redeployed: 'redeployed',
+            }[restored.how]
+            : 'traffic moved to stable';
         const readings = inputs.canaryReport ? gateReadings(inputs.canaryReport) : [];
         const facts = [
             ['Environment', environment],
@@ -46464,7 +46513,8 @@ async function revertMain() {
             ['To', `${artifact} (deployment ${id}), ${how}`],
             ['Why', reason],
         ];
-        const body = phaseSummary(`↩️ ${environment} reverted from ${from} to ${artifact}`, facts, phases) + (readings.length ? `\n#### Gate readings\n\n${readings.join('\n')}\n` : '');
+        const body = phaseSummary(`↩️ ${environment} reverted from ${from} to ${artifact}`, facts, phases) +
+            (readings.length ? `\n#### Gate readings\n\n${readings.join('\n')}\n` : '');
         if (inputs.jobSummary)
             await lib_core/* summary */.z.addRaw(body).write();
         lib_core/* info */.pq(`${environment} is back on ${artifact} (${how}).`);

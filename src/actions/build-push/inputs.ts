@@ -83,7 +83,10 @@ function directory(input: string, path: string, example: string): string {
 }
 
 /** Reads and validates every input of build-push; nothing touches a registry or a file until this returns. */
-export function readBuildPushInputs(getInput: (name: string) => string, workspace = process.env.GITHUB_WORKSPACE || process.cwd()): BuildPushInputs {
+export function readBuildPushInputs(
+  getInput: (name: string) => string,
+  workspace = process.env.GITHUB_WORKSPACE || process.cwd(),
+): BuildPushInputs {
   const get = (name: string) => getInput(name).trim();
   const bool = (name: string) => {
     const raw = get(name).toLowerCase();
@@ -96,7 +99,11 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
   if (imageText === '') throw new ConfigurationError(Inputs.Image, 'is required', 'image: ghcr.io/acme/api');
   const image = reference(Inputs.Image, imageText, 'image: ghcr.io/acme/api');
   if (image.tag || image.digest) {
-    throw new ConfigurationError(Inputs.Image, `"${imageText}" names a ${image.digest ? 'digest' : 'tag'}; give registry/repository and put tags in "tags"`, 'image: ghcr.io/acme/api');
+    throw new ConfigurationError(
+      Inputs.Image,
+      `"${imageText}" names a ${image.digest ? 'digest' : 'tag'}; give registry/repository and put tags in "tags"`,
+      'image: ghcr.io/acme/api',
+    );
   }
 
   const builderText = get(Inputs.Builder) || 'auto';
@@ -109,7 +116,12 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
   let source: BuildPushInputs['source'];
   if (sourceText) {
     const parsed = reference(Inputs.Source, sourceText, 'source: ghcr.io/acme/api@sha256:…');
-    if (!parsed.digest) throw new ConfigurationError(Inputs.Source, `"${sourceText}" has no digest; copy mode promotes an image by digest`, 'source: ghcr.io/acme/api@sha256:…');
+    if (!parsed.digest)
+      throw new ConfigurationError(
+        Inputs.Source,
+        `"${sourceText}" has no digest; copy mode promotes an image by digest`,
+        'source: ghcr.io/acme/api@sha256:…',
+      );
     source = { ...parsed, digest: parsed.digest };
   }
 
@@ -118,11 +130,13 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
 
   const platformText = get(Inputs.Platform) || 'linux/amd64';
   const platform = parsePlatform(platformText);
-  if (!platform) throw new ConfigurationError(Inputs.Platform, `"${platformText}" is not os/architecture[/variant]`, 'platform: linux/arm64');
+  if (!platform)
+    throw new ConfigurationError(Inputs.Platform, `"${platformText}" is not os/architecture[/variant]`, 'platform: linux/arm64');
 
   const platforms = parseList(get(Inputs.Platforms), { commas: true });
   for (const p of platforms) {
-    if (!parsePlatform(p)) throw new ConfigurationError(Inputs.Platforms, `"${p}" is not os/architecture[/variant]`, 'platforms: linux/amd64,linux/arm64');
+    if (!parsePlatform(p))
+      throw new ConfigurationError(Inputs.Platforms, `"${p}" is not os/architecture[/variant]`, 'platforms: linux/amd64,linux/arm64');
   }
 
   const context = resolve(workspace, get(Inputs.Context) || '.');
@@ -136,21 +150,27 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
   }
 
   const user = get(Inputs.User) || undefined;
-  if (user && !USER.test(user)) throw new ConfigurationError(Inputs.User, `"${user}" is not a user or user:group name or id`, 'user: 65532:65532');
+  if (user && !USER.test(user))
+    throw new ConfigurationError(Inputs.User, `"${user}" is not a user or user:group name or id`, 'user: 65532:65532');
 
   const expose = get(Inputs.Expose)
     .split(/[\s,]+/)
     .filter(Boolean)
     .map((port) => {
       const match = PORT.exec(port);
-      if (!match || Number(match[1]) < 1 || Number(match[1]) > 65535) throw new ConfigurationError(Inputs.Expose, `"${port}" is not a port (1-65535, optionally /tcp or /udp)`, 'expose: 8080, 9090/udp');
+      if (!match || Number(match[1]) < 1 || Number(match[1]) > 65535)
+        throw new ConfigurationError(Inputs.Expose, `"${port}" is not a port (1-65535, optionally /tcp or /udp)`, 'expose: 8080, 9090/udp');
       return `${match[1]}/${match[2] ?? 'tcp'}`;
     });
 
   const tags = parseList(get(Inputs.Tags), { commas: true });
   for (const tag of tags) {
     if (!isValidTag(tag)) {
-      throw new ConfigurationError(Inputs.Tags, `"${tag}" is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`, 'tags: v1.2.3, stable');
+      throw new ConfigurationError(
+        Inputs.Tags,
+        `"${tag}" is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`,
+        'tags: v1.2.3, stable',
+      );
     }
   }
 
@@ -158,7 +178,13 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
   for (const item of parseList(get(Inputs.Flavor), { commas: true })) {
     const match = /^([a-z-]+)\s*=\s*(true|false)$/.exec(item);
     if (!match || !(match[1]! in flavor)) {
-      throw new ConfigurationError(Inputs.Flavor, `"${item}" is not one of ${Object.keys(flavor).map((k) => `${k}=true|false`).join(', ')}`, 'flavor: sha-long=true, latest=false');
+      throw new ConfigurationError(
+        Inputs.Flavor,
+        `"${item}" is not one of ${Object.keys(flavor)
+          .map((k) => `${k}=true|false`)
+          .join(', ')}`,
+        'flavor: sha-long=true, latest=false',
+      );
     }
     flavor[match[1] as keyof TagSwitches] = match[2] === 'true';
   }
@@ -166,12 +192,18 @@ export function readBuildPushInputs(getInput: (name: string) => string, workspac
   const username = get(Inputs.Username);
   const password = getInput(Inputs.Password);
   if (!!username !== !!password) {
-    throw new ConfigurationError(username ? Inputs.Password : Inputs.Username, 'is needed with the other: give both username and password, or neither', 'username: ${{ github.actor }} with password: ${{ secrets.GITHUB_TOKEN }}');
+    throw new ConfigurationError(
+      username ? Inputs.Password : Inputs.Username,
+      'is needed with the other: give both username and password, or neither',
+      'username: ${{ github.actor }} with password: ${{ secrets.GITHUB_TOKEN }}',
+    );
   }
 
   const entrypoint = command(Inputs.Entrypoint, get(Inputs.Entrypoint), 'entrypoint: \'["node", "server.js"]\'');
   const cmd = command(Inputs.Cmd, get(Inputs.Cmd), 'cmd: \'["--port", "8080"]\'');
-  const labels = Object.fromEntries(keyValues(Inputs.Labels, get(Inputs.Labels), LABEL_KEY, 'labels: org.opencontainers.image.vendor=Acme'));
+  const labels = Object.fromEntries(
+    keyValues(Inputs.Labels, get(Inputs.Labels), LABEL_KEY, 'labels: org.opencontainers.image.vendor=Acme'),
+  );
   return {
     image,
     builder,

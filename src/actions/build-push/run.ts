@@ -39,12 +39,21 @@ async function chooseBuilder(inputs: BuildPushInputs): Promise<'oci' | 'docker'>
   if (inputs.builder === 'oci') return 'oci';
   const engine = await dockerEngineAnswers();
   if (inputs.builder === 'docker') {
-    if (!engine) throw new ConfigurationError(Inputs.Builder, 'is docker, but no Docker engine answers "docker version" on this runner', 'builder: oci (daemonless)');
+    if (!engine)
+      throw new ConfigurationError(
+        Inputs.Builder,
+        'is docker, but no Docker engine answers "docker version" on this runner',
+        'builder: oci (daemonless)',
+      );
     if (!existsSync(inputs.file)) throw new ConfigurationError(Inputs.File, `${inputs.file} does not exist`, 'file: ./Dockerfile');
     return 'docker';
   }
   if (engine && existsSync(inputs.file)) return 'docker';
-  core.info(engine ? `No Dockerfile at ${inputs.file}: building with the daemonless oci builder.` : 'No Docker engine answers here: building with the daemonless oci builder.');
+  core.info(
+    engine
+      ? `No Dockerfile at ${inputs.file}: building with the daemonless oci builder.`
+      : 'No Docker engine answers here: building with the daemonless oci builder.',
+  );
   return 'oci';
 }
 
@@ -66,14 +75,21 @@ export async function buildPushMain(): Promise<void> {
     const from = inputs.source;
     // The same registry shares the credentials; another one is read anonymously.
     const sourceClient =
-      from.registry === inputs.image.registry ? client : new RegistryClient(from.registry, { insecure: inputs.insecure, logger: coreLogger });
+      from.registry === inputs.image.registry
+        ? client
+        : new RegistryClient(from.registry, { insecure: inputs.insecure, logger: coreLogger });
     await client.check(inputs.image.repository, ['pull', 'push']);
     const stats = emptyStats();
     const copied = await core.group(`Copying ${repositoryName(from)}@${from.digest} to ${name}`, () =>
       copyImage({ client: sourceClient, repository: from.repository }, from.digest, target, tags, stats, coreLogger),
     );
     core.info(`Blobs: ${stats.exists} already there, ${stats.mounted} mounted, ${stats.uploaded} copied (${stats.uploadedBytes} bytes).`);
-    pushed = { digest: copied.digest, builder: 'copy', stats, extra: { source: `${repositoryName(from)}@${from.digest}`, mediaType: copied.mediaType } };
+    pushed = {
+      digest: copied.digest,
+      builder: 'copy',
+      stats,
+      extra: { source: `${repositoryName(from)}@${from.digest}`, mediaType: copied.mediaType },
+    };
   } else if ((await chooseBuilder(inputs)) === 'docker') {
     const created = await sourceDate(inputs.context);
     const labels = { ...ociLabels(source, created.date, versionOf(source, tags)), ...inputs.labels };
@@ -98,7 +114,8 @@ export async function buildPushMain(): Promise<void> {
     const labels = { ...ociLabels(source, created.date, versionOf(source, tags)), ...inputs.labels };
     await client.check(inputs.image.repository, ['pull', 'push']);
     const base = inputs.base;
-    const baseClient = base && (base.registry === inputs.image.registry ? client : new RegistryClient(base.registry, { logger: coreLogger }));
+    const baseClient =
+      base && (base.registry === inputs.image.registry ? client : new RegistryClient(base.registry, { logger: coreLogger }));
     const built = await buildAndPushOci({
       target,
       ...(base && baseClient ? { base: { client: baseClient, reference: base } } : {}),
@@ -139,14 +156,30 @@ export async function buildPushMain(): Promise<void> {
   core.setOutput(Outputs.Tags, fullTags.join('\n'));
   core.setOutput(
     Outputs.Metadata,
-    JSON.stringify({ image: reference, digest: pushed.digest, tags: fullTags, builder: pushed.builder, labels: pushed.labels, blobs: pushed.stats, ...pushed.extra }),
+    JSON.stringify({
+      image: reference,
+      digest: pushed.digest,
+      tags: fullTags,
+      builder: pushed.builder,
+      labels: pushed.labels,
+      blobs: pushed.stats,
+      ...pushed.extra,
+    }),
   );
   core.info(`Pushed ${reference}${tags.length ? ` as ${tags.join(', ')}` : ''}.`);
   const rows = [
     ['Image', `\`${reference}\``],
     ['Tags', tags.length ? tags.map((t) => `\`${t}\``).join(' ') : '(by digest only)'],
     ['Builder', pushed.builder],
-    ...(pushed.stats ? [['Blobs', `${pushed.stats.exists} already there, ${pushed.stats.mounted} mounted, ${pushed.stats.uploaded} uploaded (${pushed.stats.uploadedBytes} bytes)`]] : []),
+    ...(pushed.stats
+      ? [
+          [
+            'Blobs',
+            `${pushed.stats.exists} already there, ${pushed.stats.mounted} mounted, ${pushed.stats.uploaded} uploaded (${pushed.stats.uploadedBytes} bytes)`,
+          ],
+        ]
+      : []),
   ];
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`### 📦 build-push\n\n| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`).write();
+  if (process.env.GITHUB_STEP_SUMMARY)
+    await core.summary.addRaw(`### 📦 build-push\n\n| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`).write();
 }

@@ -31,7 +31,11 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
   const totalHoldMs = steps.reduce((sum, s) => sum + s.holdMs, 0);
   for (const rule of gate) {
     if (rule['initial-delay'] >= totalHoldMs && totalHoldMs > 0) {
-      throw new ConfigurationError(Inputs.Gate, `${rule.name}: initial-delay is not shorter than the holds together, so the rule would never be evaluated`, 'initial-delay: 30s');
+      throw new ConfigurationError(
+        Inputs.Gate,
+        `${rule.name}: initial-delay is not shorter than the holds together, so the rule would never be evaluated`,
+        'initial-delay: 30s',
+      );
     }
   }
   return { steps, intervalMs, router, metrics, gate };

@@ -53,7 +53,14 @@ export async function canaryMain(): Promise<void> {
   core.setOutput(Outputs.FinalWeight, String(report.finalWeight));
   core.setOutput(Outputs.Report, JSON.stringify(report));
   if (jobSummary) {
-    await core.summary.addRaw(canarySummary(report, inputs.gate.map((r) => r.name))).write();
+    await core.summary
+      .addRaw(
+        canarySummary(
+          report,
+          inputs.gate.map((r) => r.name),
+        ),
+      )
+      .write();
   }
   if (report.result === 'promoted') {
     core.info(`Promoted: ${report.reason}.`);
@@ -87,7 +94,9 @@ export async function canaryPost(): Promise<void> {
       await router.setWeight(0);
       core.info(`All traffic is back on stable (${router.description}).`);
       await core.summary
-        .addRaw(`### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`)
+        .addRaw(
+          `### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`,
+        )
         .write();
       return;
     } catch (error) {

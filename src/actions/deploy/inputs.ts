@@ -36,21 +36,32 @@ export interface DeployInputs {
 /** Reads and validates every input of the deploy action; nothing else happens until this returns. */
 export function readDeployInputs(getInput: GetInput): DeployInputs {
   const environment = environmentInput(getInput, Inputs.Environment);
-  const artifact = artifactValue(required(getInput, Inputs.Artifact, `${Inputs.Artifact}: \${{ needs.build.outputs.image }}@\${{ needs.build.outputs.digest }}`), Inputs.Artifact);
+  const artifact = artifactValue(
+    required(getInput, Inputs.Artifact, `${Inputs.Artifact}: \${{ needs.build.outputs.image }}@\${{ needs.build.outputs.digest }}`),
+    Inputs.Artifact,
+  );
   const token = tokenInput(getInput, Inputs.GitHubToken);
   const strategy = oneOf(getInput, Inputs.Strategy, STRATEGIES, 'recreate');
   const target = targetInput(getInput, Inputs.Target);
   if (!target) throw new ConfigurationError(Inputs.Target, 'is required', TARGET_EXAMPLE);
   const wanted = strategy === 'blue-green' ? 'nginx' : 'command';
   if (target.type !== wanted) {
-    throw new ConfigurationError(Inputs.Strategy, `${strategy} needs a target of type ${wanted}, not ${target.type}`, `${Inputs.Strategy}: ${target.type === 'nginx' ? 'blue-green' : 'recreate'}`);
+    throw new ConfigurationError(
+      Inputs.Strategy,
+      `${strategy} needs a target of type ${wanted}, not ${target.type}`,
+      `${Inputs.Strategy}: ${target.type === 'nginx' ? 'blue-green' : 'recreate'}`,
+    );
   }
   const environmentUrl = getInput(Inputs.EnvironmentUrl).trim() || undefined;
   if (environmentUrl !== undefined) {
     try {
       if (!/^https?:$/.test(new URL(environmentUrl.replaceAll('{artifact}', 'a')).protocol)) throw new Error('not http');
     } catch {
-      throw new ConfigurationError(Inputs.EnvironmentUrl, `"${environmentUrl}" is not an http(s) URL`, `${Inputs.EnvironmentUrl}: https://staging.example.com`);
+      throw new ConfigurationError(
+        Inputs.EnvironmentUrl,
+        `"${environmentUrl}" is not an http(s) URL`,
+        `${Inputs.EnvironmentUrl}: https://staging.example.com`,
+      );
     }
   }
   return {

@@ -23,7 +23,11 @@ export async function deployMain(): Promise<void> {
   // Read-only: the live slot comes from nginx's config, so a bad file stops us before any record.
   const live = target.type === 'nginx' ? await target.slots.check() : undefined;
   const slot = live && otherSlot(live);
-  const placement: Placement = { artifact, environment, ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}) };
+  const placement: Placement = {
+    artifact,
+    environment,
+    ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}),
+  };
   const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
 
   // Two runs against one nginx config on this host must not interleave (see withFileLock).
@@ -67,7 +71,14 @@ export async function deployMain(): Promise<void> {
       core.setOutput(Outputs.Result, 'failure');
       // The failed deployment goes first in the history: its slot now holds the failed artifact.
       const failed: DeploymentRecord = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
-      const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, { target, environment, phases, health: inputs.health, history: [failed, ...history], logger: coreLogger });
+      const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, {
+        target,
+        environment,
+        phases,
+        health: inputs.health,
+        history: [failed, ...history],
+        logger: coreLogger,
+      });
       await summarize(`❌ Deploy of ${artifact} to ${environment} failed`);
       throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`, { cause: error });
     }
@@ -88,9 +99,7 @@ export async function deployMain(): Promise<void> {
 async function putPreviousBack(previous: string | null, request: Omit<RestoreRequest, 'artifact'>): Promise<string> {
   if (!previous) return '';
   try {
-    const restored: Restored = await core.group(`Putting ${previous} back`, () =>
-      restoreArtifact({ ...request, artifact: previous }),
-    );
+    const restored: Restored = await core.group(`Putting ${previous} back`, () => restoreArtifact({ ...request, artifact: previous }));
     return restored.how === 'already-live' ? `; traffic never left ${previous}` : `; ${previous} was put back (${restored.how})`;
   } catch (error) {
     core.warning(`Could not put ${previous} back: ${errorMessage(error)}`);

@@ -31,7 +31,11 @@ export function readRevertInputs(getInput: GetInput): RevertInputs {
   const routerText = getInput(Inputs.Router).trim();
   const router = routerText ? parseYamlInput(Inputs.Router, routerText, routerSchema, ROUTER_EXAMPLE) : undefined;
   if (!target && !router) {
-    throw new ConfigurationError(Inputs.Target, 'is required unless router is given: say how to put a version back (the same target as deploy) or which canary router to send all traffic to stable', TARGET_EXAMPLE);
+    throw new ConfigurationError(
+      Inputs.Target,
+      'is required unless router is given: say how to put a version back (the same target as deploy) or which canary router to send all traffic to stable',
+      TARGET_EXAMPLE,
+    );
   }
   const reportText = getInput(Inputs.CanaryReport).trim();
   let canaryReport: CanaryReport | undefined;
@@ -40,11 +44,16 @@ export function readRevertInputs(getInput: GetInput): RevertInputs {
     try {
       document = JSON.parse(reportText);
     } catch {
-      throw new ConfigurationError(Inputs.CanaryReport, 'is not JSON (pass the canary step\'s report output as it is)', CANARY_REPORT_EXAMPLE);
+      throw new ConfigurationError(
+        Inputs.CanaryReport,
+        "is not JSON (pass the canary step's report output as it is)",
+        CANARY_REPORT_EXAMPLE,
+      );
     }
     canaryReport = checkSchema(Inputs.CanaryReport, document, canaryReportSchema, CANARY_REPORT_EXAMPLE);
   }
-  const reason = getInput(Inputs.Reason).trim() || (canaryReport ? `canary ${canaryReport.result}: ${canaryReport.reason}` : 'no reason given');
+  const reason =
+    getInput(Inputs.Reason).trim() || (canaryReport ? `canary ${canaryReport.result}: ${canaryReport.reason}` : 'no reason given');
   return {
     environment,
     token,

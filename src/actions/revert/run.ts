@@ -46,7 +46,19 @@ export async function revertMain(): Promise<void> {
       core.setOutput(Outputs.Result, 'unchanged');
       core.setOutput(Outputs.Artifact, plan.artifact);
       core.info(`Nothing to revert: ${plan.why}.`);
-      if (inputs.jobSummary) await core.summary.addRaw(phaseSummary(`↩️ ${environment}: nothing to revert`, [['Why', plan.why], ['Live', plan.artifact]], phases)).write();
+      if (inputs.jobSummary)
+        await core.summary
+          .addRaw(
+            phaseSummary(
+              `↩️ ${environment}: nothing to revert`,
+              [
+                ['Why', plan.why],
+                ['Live', plan.artifact],
+              ],
+              phases,
+            ),
+          )
+          .write();
       return;
     }
 
@@ -65,7 +77,8 @@ export async function revertMain(): Promise<void> {
     await deployments.setStatus(id, 'in_progress', `Reverting from ${from}: ${reason}`);
     let restored: Restored | undefined;
     try {
-      if (target) restored = await restoreArtifact({ target, artifact, environment, history, health: inputs.health, phases, logger: coreLogger });
+      if (target)
+        restored = await restoreArtifact({ target, artifact, environment, history, health: inputs.health, phases, logger: coreLogger });
     } catch (error) {
       await deployments.setStatus(id, 'failure', `Could not put ${artifact} back: ${errorMessage(error)}`);
       throw new Error(`Reverting ${environment} to ${artifact} failed: ${errorMessage(error)}`, { cause: error });
@@ -81,7 +94,13 @@ export async function revertMain(): Promise<void> {
     core.setOutput(Outputs.Result, 'reverted');
     core.setOutput(Outputs.Artifact, artifact);
     core.setOutput(Outputs.From, from);
-    const how = restored ? { 'already-live': 'it was still live', 'switched-back': `switched back to the kept ${restored.slot} slot`, redeployed: 'redeployed' }[restored.how] : 'traffic moved to stable';
+    const how = restored
+      ? {
+          'already-live': 'it was still live',
+          'switched-back': `switched back to the kept ${restored.slot} slot`,
+          redeployed: 'redeployed',
+        }[restored.how]
+      : 'traffic moved to stable';
     const readings = inputs.canaryReport ? gateReadings(inputs.canaryReport) : [];
     const facts: Array<[string, string]> = [
       ['Environment', environment],
@@ -89,11 +108,19 @@ export async function revertMain(): Promise<void> {
       ['To', `${artifact} (deployment ${id}), ${how}`],
       ['Why', reason],
     ];
-    const body = phaseSummary(`↩️ ${environment} reverted from ${from} to ${artifact}`, facts, phases) + (readings.length ? `\n#### Gate readings\n\n${readings.join('\n')}\n` : '');
+    const body =
+      phaseSummary(`↩️ ${environment} reverted from ${from} to ${artifact}`, facts, phases) +
+      (readings.length ? `\n#### Gate readings\n\n${readings.join('\n')}\n` : '');
     if (inputs.jobSummary) await core.summary.addRaw(body).write();
     core.info(`${environment} is back on ${artifact} (${how}).`);
     if (inputs.openIssue) {
-      const url = await openIssue(octokit, context, `Reverted ${environment} from ${from} to ${artifact}`, `${body}\nRun: ${context.runUrl}\n`, ['shipgate-revert']).catch((error: unknown) => {
+      const url = await openIssue(
+        octokit,
+        context,
+        `Reverted ${environment} from ${from} to ${artifact}`,
+        `${body}\nRun: ${context.runUrl}\n`,
+        ['shipgate-revert'],
+      ).catch((error: unknown) => {
         throw new Error(`${environment} was reverted to ${artifact}, but the issue could not be opened: ${errorMessage(error)}`);
       });
       core.setOutput(Outputs.Issue, url);
