@@ -31,6 +31,7 @@ export interface ImageSettings {
   env: Array<[string, string]>;
   workdir: string;
   user?: string;
+  /** `8080/tcp` form. */
   expose: string[];
   labels: Record<string, string>;
 }

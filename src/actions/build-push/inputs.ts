@@ -4,13 +4,15 @@ import { commandSchema } from '../../core/command.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { parseList } from '../../core/list-input.ts';
 import { checkSchema } from '../../core/yaml-input.ts';
+import type { ImageSettings } from '../../image/config.ts';
 import { DEFAULT_SWITCHES, type TagSwitches } from '../../image/metadata.ts';
-import { parsePlatform, type Platform } from '../../image/platform.ts';
+import { parsePlatform } from '../../image/platform.ts';
 import type { Credentials } from '../../registry/auth.ts';
 import { type ImageReference, isValidTag, parseReference } from '../../registry/reference.ts';
 import { type Builder, Builders, Inputs } from './constants.ts';
 
-export interface BuildPushInputs {
+/** The image settings (entrypoint, env, labels…) come straight from inputs; only `created` is decided later. */
+export interface BuildPushInputs extends Omit<ImageSettings, 'created'> {
   /** `registry/repository`, no tag or digest. */
   image: ImageReference;
   builder: Builder;
@@ -18,17 +20,8 @@ export interface BuildPushInputs {
   source?: ImageReference & { digest: string };
   /** Undefined for `scratch`. */
   base?: ImageReference;
-  platform: Platform;
   /** Absolute path. */
   context: string;
-  entrypoint?: string[];
-  cmd?: string[];
-  env: Array<[string, string]>;
-  workdir: string;
-  user?: string;
-  /** `8080/tcp` form. */
-  expose: string[];
-  labels: Record<string, string>;
   /** Absolute path to the Dockerfile. */
   file: string;
   buildArgs: string[];
