@@ -3,13 +3,13 @@ import { formatDuration } from '../core/durations.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Gate, RuleReading } from '../gates/gate.ts';
+import { restoreStable } from '../routers/restore-stable.ts';
 import type { TrafficRouter } from '../routers/router.ts';
 import type { Step } from './schedule.ts';
 
 /** While a rule has no data, look again this often rather than a whole interval later: a fresh
  * weight's first evidence arrives with the next scrape, and a bad canary should not wait for us. */
 export const DATA_POLL_MS = 500;
-const REVERT_ATTEMPTS = 3;
 
 export type StepVerdict = 'passed' | 'failed' | 'cancelled' | 'router-failed' | 'promoted';
 
@@ -75,21 +75,15 @@ export async function runRamp(options: RampOptions): Promise<CanaryReport> {
 
   const revert = async (reason: string): Promise<CanaryReport> => {
     logger.warning(`Reverting: ${reason}`);
-    let lastError = '';
-    for (let attempt = 1; attempt <= REVERT_ATTEMPTS; attempt++) {
-      try {
-        await router.setWeight(0);
-        weight = 0;
-        options.onWeight?.(0);
-        logger.info(`All traffic is back on stable (${router.description}).`);
-        return finish('reverted', reason, true);
-      } catch (error) {
-        lastError = errorMessage(error);
-        logger.warning(`Putting traffic back on stable failed (attempt ${attempt} of ${REVERT_ATTEMPTS}): ${lastError}`);
-        if (attempt < REVERT_ATTEMPTS) await sleep(500 * attempt);
-      }
+    try {
+      await restoreStable(router, logger);
+    } catch (error) {
+      return finish('reverted', `${reason}; and putting traffic back on stable failed: ${errorMessage(error)}`, false);
     }
-    return finish('reverted', `${reason}; and putting traffic back on stable failed: ${lastError}`, false);
+    weight = 0;
+    options.onWeight?.(0);
+    logger.info(`All traffic is back on stable (${router.description}).`);
+    return finish('reverted', reason, true);
   };
 
   for (const [index, step] of steps.entries()) {

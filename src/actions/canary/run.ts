@@ -7,6 +7,7 @@ import { parseYamlInput } from '../../core/yaml-input.ts';
 import { Gate } from '../../gates/gate.ts';
 import { createMetrics, metricsSecrets } from '../../metrics/index.ts';
 import { createRouter, ROUTER_EXAMPLE, routerSchema } from '../../routers/index.ts';
+import { restoreStable } from '../../routers/restore-stable.ts';
 import { Inputs, Outputs, State } from './constants.ts';
 import { readCanaryInputs } from './inputs.ts';
 
@@ -32,7 +33,7 @@ export async function canaryMain(): Promise<void> {
   if (leftover !== undefined && leftover > 0 && leftover < 100) {
     await core.group('Restoring stable after an unfinished rollout', async () => {
       core.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
-      await router.setWeight(0);
+      await restoreStable(router, coreLogger);
     });
   }
 
@@ -88,21 +89,15 @@ export async function canaryPost(): Promise<void> {
   const weight = core.getState(State.Weight) || 'unknown';
   const router = createRouter(parseYamlInput(Inputs.Router, routerInput, routerSchema, ROUTER_EXAMPLE));
   core.warning(`The canary step did not finish (last canary weight ${weight}%): putting all traffic back on stable.`);
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await router.setWeight(0);
-      core.info(`All traffic is back on stable (${router.description}).`);
-      await core.summary
-        .addRaw(
-          `### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`,
-        )
-        .write();
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-    }
+  try {
+    await restoreStable(router, coreLogger);
+  } catch (error) {
+    throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(error)}`, { cause: error });
   }
-  throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(lastError)}`);
+  core.info(`All traffic is back on stable (${router.description}).`);
+  await core.summary
+    .addRaw(
+      `### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`,
+    )
+    .write();
 }

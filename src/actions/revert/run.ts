@@ -12,6 +12,7 @@ import { openIssue } from '../../github/issues.ts';
 import { planRevert } from '../../revert/plan.ts';
 import { gateReadings } from '../../revert/report.ts';
 import { createRouter } from '../../routers/index.ts';
+import { restoreStable } from '../../routers/restore-stable.ts';
 import { Outputs } from './constants.ts';
 import { readRevertInputs } from './inputs.ts';
 
@@ -38,7 +39,7 @@ export async function revertMain(): Promise<void> {
     if (router) {
       // Idempotent, and the fastest relief there is: whatever else happens, stable takes all traffic.
       await phase(phases, coreLogger, 'All traffic to stable', async () => {
-        await router.setWeight(0);
+        await restoreStable(router, coreLogger);
         return `${router.description}: canary weight 0`;
       });
     }
