@@ -74581,7 +74581,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _core_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5605);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6891);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7122);
 
 
 await (0,_core_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .canaryMain */ .s);
@@ -74591,7 +74591,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6891:
+/***/ 7122:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -74638,14 +74638,303 @@ function formatDuration(ms) {
     return rest ? `${minutes}m${rest}s` : `${minutes}m`;
 }
 
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./src/routers/restore-stable.ts
+
+const ATTEMPTS = 3;
+/**
+ * Puts all traffic on stable: the one step every failure path relies on, so a transient router
+ * error (a reload racing another, a busy socket) is tried again before anyone is told it failed.
+ */
+async function restore_stable_restoreStable(router, logger) {
+    await pRetry(() => router.setWeight(0), {
+        retries: ATTEMPTS - 1,
+        minTimeout: 500,
+        onFailedAttempt: ({ error, attemptNumber }) => logger.warning(`Putting traffic back on stable failed (attempt ${attemptNumber} of ${ATTEMPTS}): ${error.message}`),
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/canary/ramp.ts
+
 
 
 
 /** While a rule has no data, look again this often rather than a whole interval later: a fresh
  * weight's first evidence arrives with the next scrape, and a bad canary should not wait for us. */
 const DATA_POLL_MS = 500;
-const REVERT_ATTEMPTS = 3;
 const mark = { pass: '✓', breach: '!', fail: '✗', 'no-data': '…', delayed: '·' };
 /**
  * Ramps traffic to the canary step by step. Each weight is held for its time while the gate is
@@ -74671,23 +74960,16 @@ async function runRamp(options) {
     });
     const revert = async (reason) => {
         logger.warning(`Reverting: ${reason}`);
-        let lastError = '';
-        for (let attempt = 1; attempt <= REVERT_ATTEMPTS; attempt++) {
-            try {
-                await router.setWeight(0);
-                weight = 0;
-                options.onWeight?.(0);
-                logger.info(`All traffic is back on stable (${router.description}).`);
-                return finish('reverted', reason, true);
-            }
-            catch (error) {
-                lastError = (0,errors/* errorMessage */.g)(error);
-                logger.warning(`Putting traffic back on stable failed (attempt ${attempt} of ${REVERT_ATTEMPTS}): ${lastError}`);
-                if (attempt < REVERT_ATTEMPTS)
-                    await (0,promises_namespaceObject.setTimeout)(500 * attempt);
-            }
+        try {
+            await restore_stable_restoreStable(router, logger);
         }
-        return finish('reverted', `${reason}; and putting traffic back on stable failed: ${lastError}`, false);
+        catch (error) {
+            return finish('reverted', `${reason}; and putting traffic back on stable failed: ${(0,errors/* errorMessage */.g)(error)}`, false);
+        }
+        weight = 0;
+        options.onWeight?.(0);
+        logger.info(`All traffic is back on stable (${router.description}).`);
+        return finish('reverted', reason, true);
     };
     for (const [index, step] of steps.entries()) {
         const record = {
@@ -85244,6 +85526,7 @@ function readCanaryInputs(getInput) {
 
 
 
+
 async function canaryMain() {
     const inputs = readCanaryInputs((name) => lib_core/* getInput */.V4(name));
     const failOnRevert = (0,action/* booleanInput */.tE)(constants_Inputs.FailOnRevert, true);
@@ -85265,7 +85548,7 @@ async function canaryMain() {
     if (leftover !== undefined && leftover > 0 && leftover < 100) {
         await lib_core/* group */.Os('Restoring stable after an unfinished rollout', async () => {
             lib_core/* warning */.$e(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
-            await router.setWeight(0);
+            await restore_stable_restoreStable(router, action/* coreLogger */.Wj);
         });
     }
     const gate = new Gate(inputs.gate, createMetrics(inputs.metrics), inputs.intervalMs);
@@ -85316,22 +85599,16 @@ async function canaryPost() {
     const weight = core.getState(State.Weight) || 'unknown';
     const router = createRouter(parseYamlInput(Inputs.Router, routerInput, routerSchema, ROUTER_EXAMPLE));
     core.warning(`The canary step did not finish (last canary weight ${weight}%): putting all traffic back on stable.`);
-    let lastError;
-    for (let attempt = 1; attempt <= 3; attempt++) {
-        try {
-            await router.setWeight(0);
-            core.info(`All traffic is back on stable (${router.description}).`);
-            await core.summary
-                .addRaw(`### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`)
-                .write();
-            return;
-        }
-        catch (error) {
-            lastError = error;
-            await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-        }
+    try {
+        await restoreStable(router, coreLogger);
     }
-    throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(lastError)}`);
+    catch (error) {
+        throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(error)}`, { cause: error });
+    }
+    core.info(`All traffic is back on stable (${router.description}).`);
+    await core.summary
+        .addRaw(`### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`)
+        .write();
 }
 
 
