@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commandSchema } from '../core/command.ts';
-import { duration, hostPort, name } from '../core/validate.ts';
+import { duration, hostPort } from '../core/validate.ts';
+import { nginxUpstreamFields } from '../routers/nginx.ts';
 
 const run = commandSchema;
 const timeout = duration('10m').default(600_000);
@@ -10,17 +11,7 @@ export const commandTargetSchema = z.strictObject({ type: z.literal('command'), 
 
 /** Blue-green over two slots behind one nginx upstream; `run` puts the artifact on the idle slot. */
 export const nginxTargetSchema = z
-  .strictObject({
-    type: z.literal('nginx'),
-    'config-file': z.string().min(1, 'config-file is required'),
-    upstream: name('upstream'),
-    blue: hostPort,
-    green: hostPort,
-    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
-    'test-command': commandSchema.optional(),
-    run,
-    timeout,
-  })
+  .strictObject({ ...nginxUpstreamFields, blue: hostPort, green: hostPort, run, timeout })
   .refine((t) => t.blue !== t.green, { message: 'blue and green must be different servers', path: ['green'] });
 
 export const targetSchema = z.discriminatedUnion('type', [commandTargetSchema, nginxTargetSchema], {

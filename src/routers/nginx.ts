@@ -6,16 +6,17 @@ import { hostPort, name } from '../core/validate.ts';
 import { NginxUpstream, upstreamProblem } from './nginx-upstream.ts';
 import type { TrafficRouter } from './router.ts';
 
+/** How Shipgate reaches one nginx upstream block: the canary's router and deploy's blue-green target alike. */
+export const nginxUpstreamFields = {
+  type: z.literal('nginx'),
+  'config-file': z.string().min(1, 'config-file is required'),
+  upstream: name('upstream'),
+  'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
+  'test-command': commandSchema.optional(),
+};
+
 export const nginxRouterSchema = z
-  .strictObject({
-    type: z.literal('nginx'),
-    'config-file': z.string().min(1, 'config-file is required'),
-    upstream: name('upstream'),
-    stable: hostPort,
-    canary: hostPort,
-    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
-    'test-command': commandSchema.optional(),
-  })
+  .strictObject({ ...nginxUpstreamFields, stable: hostPort, canary: hostPort })
   .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 
 const EXAMPLE =
