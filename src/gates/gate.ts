@@ -1,7 +1,7 @@
 import type { MetricsProvider, Reading } from '../metrics/provider.ts';
 import { hasValue } from '../metrics/provider.ts';
 import type { BaselineRule, GateRule, ThresholdRule } from './rules.ts';
-import { FailureRateTest } from './sequential.ts';
+import { FailureRateTest, rejectionBound } from './sequential.ts';
 
 /**
  * pass: within bounds · breach: out of bounds, under failure-limit · fail: the gate fails ·
@@ -204,6 +204,5 @@ export class Gate {
 
 function boundOf(rule: GateRule): string {
   if (rule.kind === 'threshold') return thresholdBound(rule);
-  const alpha = 1 - rule.confidence;
-  return `LLR < ${round(Math.log((1 - alpha) / alpha))}`;
+  return `LLR < ${round(rejectionBound(rule.confidence))}`;
 }

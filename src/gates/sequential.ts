@@ -4,6 +4,12 @@ export interface Counts {
   requests: number;
 }
 
+/** The log-likelihood ratio at which the test decides the canary is worse, for a confidence. */
+export function rejectionBound(confidence: number): number {
+  const alpha = 1 - confidence;
+  return Math.log((1 - alpha) / alpha);
+}
+
 /**
  * Wald's sequential probability ratio test of "the canary fails as often as the baseline" against
  * "the canary fails maxRatio times as often", on failure counts.
@@ -26,8 +32,7 @@ export class FailureRateTest {
   baseline: Counts = { failures: 0, requests: 0 };
 
   constructor(maxRatio: number, confidence: number) {
-    const alpha = 1 - confidence;
-    this.upper = Math.log((1 - alpha) / alpha);
+    this.upper = rejectionBound(confidence);
     this.lower = -this.upper;
     this.logRatio = Math.log(maxRatio);
   }
