@@ -61,9 +61,10 @@ interface Answer {
   latencyMs: number;
 }
 
-async function get(url: string, timeoutMs: number): Promise<Answer> {
+async function get(url: string, timeoutMs: number, cancel?: AbortSignal): Promise<Answer> {
   const started = performance.now();
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(cancel ? [cancel] : [])]);
+  const response = await fetch(url, { signal, redirect: 'manual' });
   const body = await response.text();
   return { status: response.status, body, latencyMs: performance.now() - started };
 }
@@ -78,17 +79,23 @@ export async function waitHealthy(health: HealthConfig, placement: Placement, si
   let last: string;
   for (let attempt = 1; ; attempt++) {
     try {
-      const answer = await get(url, Math.min(health.interval * 5, 10_000));
+      const answer = await get(url, Math.min(health.interval * 5, 10_000), signal);
       if (answer.status === health.status)
         return `${url} answered ${answer.status} after ${formatDuration(performance.now() - started)} (${attempt} ${attempt === 1 ? 'try' : 'tries'})`;
       last = `answered ${answer.status}`;
     } catch (error) {
       last = errorMessage(error);
     }
-    if (performance.now() - started + health.interval > health.timeout || signal?.aborted) {
+    // A cancelled run stops polling at once and says why, rather than "not healthy".
+    signal?.throwIfAborted();
+    if (performance.now() - started + health.interval > health.timeout) {
       throw new Error(`${url} was not healthy within ${formatDuration(health.timeout)} (expected ${health.status}, last ${last})`);
     }
-    await sleep(health.interval);
+    try {
+      await sleep(health.interval, undefined, { signal });
+    } catch {
+      signal?.throwIfAborted();
+    }
   }
 }
 
@@ -100,15 +107,16 @@ export interface SmokeResult {
 }
 
 /** Runs every smoke check once (all of them, so the summary shows each); none is retried. */
-export async function runSmokeChecks(checks: readonly SmokeCheck[], placement: Placement): Promise<SmokeResult[]> {
+export async function runSmokeChecks(checks: readonly SmokeCheck[], placement: Placement, signal?: AbortSignal): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const check of checks) {
+    signal?.throwIfAborted();
     const url = substitute(check.url, placement, true);
     const name = check.name ?? url;
     const problems: string[] = [];
     let detail: string;
     try {
-      const answer = await get(url, check.timeout);
+      const answer = await get(url, check.timeout, signal);
       if (answer.status !== check.status) problems.push(`status ${answer.status}, expected ${check.status}`);
       const contains = check['body-contains'] && substitute(check['body-contains'], placement);
       if (contains && !answer.body.includes(contains)) problems.push(`body does not contain "${contains}"`);

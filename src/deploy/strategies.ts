@@ -18,6 +18,8 @@ export function createTarget(config: TargetConfig): Target {
 export interface Checks {
   health?: HealthConfig | undefined;
   smoke: readonly SmokeCheck[];
+  /** Aborted when the run is cancelled: polling stops, and nothing is switched after it. */
+  signal?: AbortSignal | undefined;
 }
 
 /** One line of what happened, for the log and the job summary. */
@@ -44,13 +46,15 @@ export async function phase(phases: Phase[], logger: Logger, name: string, fn: (
 /** Health first (nothing else is worth asking an app that is not ready), then every smoke check. */
 export async function verify(checks: Checks, placement: Placement, phases: Phase[], logger: Logger): Promise<void> {
   const where = placement.slot ? ` (${placement.slot} slot)` : '';
+  checks.signal?.throwIfAborted();
   if (checks.health) {
     const health = checks.health;
-    await phase(phases, logger, `Health${where}`, () => waitHealthy(health, placement));
+    await phase(phases, logger, `Health${where}`, () => waitHealthy(health, placement, checks.signal));
   }
   if (checks.smoke.length) {
     await phase(phases, logger, `Smoke checks${where}`, async () => {
-      const results = await runSmokeChecks(checks.smoke, placement);
+      const results = await runSmokeChecks(checks.smoke, placement, checks.signal);
+      checks.signal?.throwIfAborted();
       for (const r of results) logger.info(`${r.passed ? '✓' : '✗'} ${r.name}: ${r.detail}`);
       const failed = results.filter((r) => !r.passed);
       if (failed.length)
@@ -60,6 +64,8 @@ export async function verify(checks: Checks, placement: Placement, phases: Phase
       return `${results.length} smoke checks passed`;
     });
   }
+  // Checked last too, so a blue-green run cancelled during its checks never switches.
+  checks.signal?.throwIfAborted();
 }
 
 /** Recreate: the command replaces what runs with the artifact (a big bang), then it is verified. */

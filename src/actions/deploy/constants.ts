@@ -21,3 +21,10 @@ export const Outputs = {
   Slot: 'slot',
   EnvironmentUrl: 'environment-url',
 } as const;
+
+export const State = {
+  /** The deployment this run created and where it lives (never the token), once it exists. */
+  Deployment: 'deployment',
+  /** Set once main has recorded success or failure on it: the post step then has nothing to do. */
+  Settled: 'settled',
+} as const;

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { liveDeployment } from '../../deploy/history.ts';
+import { tokenInput } from '../../deploy/inputs.ts';
 import { withFileLock } from '../../deploy/lock.ts';
 import { substitute, type Placement } from '../../deploy/placement.ts';
 import { restoreArtifact, type RestoreRequest, type Restored } from '../../deploy/restore.ts';
@@ -9,10 +10,18 @@ import { otherSlot } from '../../deploy/slots.ts';
 import { blueGreen, createTarget, recreate, type Phase } from '../../deploy/strategies.ts';
 import { phaseSummary } from '../../deploy/summary.ts';
 import { createGitHubClient } from '../../github/client.ts';
-import { runContext } from '../../github/context.ts';
+import { runContext, type RunContext } from '../../github/context.ts';
 import { Deployments, type DeploymentRecord } from '../../github/deployments.ts';
-import { Outputs } from './constants.ts';
+import { Inputs, Outputs, State } from './constants.ts';
 import { readDeployInputs } from './inputs.ts';
+
+/** What the post step needs to settle a deployment main left open; the token is read from the input again. */
+interface PostState {
+  id: number;
+  artifact: string;
+  environmentUrl: string | undefined;
+  context: RunContext;
+}
 
 export async function deployMain(): Promise<void> {
   const inputs = readDeployInputs((name) => core.getInput(name));
@@ -30,6 +39,14 @@ export async function deployMain(): Promise<void> {
   };
   const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
 
+  // The runner sends SIGINT (then SIGTERM) on cancel: stop waiting and record the truth before it kills us.
+  const cancel = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.warning(`Received ${signal}: stopping the deploy and recording it.`);
+    cancel.abort(new Error(`the run was cancelled (${signal})`));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
   // Two runs against one nginx config on this host must not interleave (see withFileLock).
   const rollout = async () => {
     const deployments = new Deployments(createGitHubClient(inputs.token, context.apiUrl, coreLogger), context);
@@ -44,6 +61,8 @@ export async function deployMain(): Promise<void> {
       production: inputs.production,
       transient: inputs.transient,
     });
+    const saved: PostState = { id, artifact, environmentUrl, context };
+    core.saveState(State.Deployment, JSON.stringify(saved));
     core.setOutput(Outputs.DeploymentId, String(id));
     core.setOutput(Outputs.PreviousArtifact, previous ?? '');
     core.setOutput(Outputs.Slot, slot ?? '');
@@ -51,7 +70,7 @@ export async function deployMain(): Promise<void> {
     await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
 
     const phases: Phase[] = [];
-    const checks = { health: inputs.health, smoke: inputs.smoke };
+    const checks = { health: inputs.health, smoke: inputs.smoke, signal: cancel.signal };
     const facts: Array<[string, string]> = [
       ['Environment', environment],
       ['Artifact', artifact],
@@ -63,12 +82,24 @@ export async function deployMain(): Promise<void> {
       if (inputs.jobSummary) await core.summary.addRaw(phaseSummary(heading, facts, phases)).write();
     };
     try {
+      cancel.signal.throwIfAborted();
       if (target.type === 'command') await recreate(target.config, placement, checks, phases, coreLogger);
       else await blueGreen(target.slots, { ...placement, slot: slot! }, checks, phases, coreLogger);
     } catch (error) {
       const reason = errorMessage(error);
-      await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
       core.setOutput(Outputs.Result, 'failure');
+      if (cancel.signal.aborted) {
+        // No revert in the seconds before the runner kills us: say what is live, and leave it.
+        // Blue-green switches only after its checks, so a cancelled one never switched; recreate's
+        // first phase already put the artifact live once it passed.
+        const left = target.type === 'command' && phases[0]?.passed ? `${artifact} is live, unchecked` : 'nothing was switched';
+        await deployments.setStatus(id, 'failure', `${artifact}: ${reason}; ${left}`, environmentUrl);
+        core.saveState(State.Settled, 'true');
+        await summarize(`⏹️ Deploy of ${artifact} to ${environment} was cancelled`);
+        throw new Error(`Deploy of ${artifact} to ${environment} stopped: ${reason}; ${left}`, { cause: error });
+      }
+      await deployments.setStatus(id, 'failure', `${artifact} failed: ${reason}`, environmentUrl);
+      core.saveState(State.Settled, 'true');
       // The failed deployment goes first in the history: its slot now holds the failed artifact.
       const failed: DeploymentRecord = { id, environment, productionEnvironment: false, createdAt: '', payload, states: ['failure'] };
       const restored = await putPreviousBack(inputs.onFailure === 'revert' ? previous : null, {
@@ -83,6 +114,7 @@ export async function deployMain(): Promise<void> {
       throw new Error(`Deploy of ${artifact} to ${environment} failed: ${reason}${restored}`, { cause: error });
     }
     await deployments.setStatus(id, 'success', `${artifact} is live`, environmentUrl);
+    core.saveState(State.Settled, 'true');
     const retired = await deployments.retireEarlier(history, id);
     if (retired.length) core.info(`Marked earlier deployments ${retired.join(', ')} inactive.`);
     core.setOutput(Outputs.Result, 'success');
@@ -90,6 +122,33 @@ export async function deployMain(): Promise<void> {
     core.info(`${artifact} is live in ${environment}.`);
   };
   await (target.type === 'nginx' ? withFileLock(target.slots.config['config-file'], rollout) : rollout());
+}
+
+/**
+ * The safety net: when main was killed before it recorded an outcome (SIGKILL, a lost runner, or a
+ * cancel whose `run` command outlived the runner's grace period), the deployment would stay
+ * `in_progress` forever. GitHub's docs offer `error` beside `failure` without telling them apart;
+ * as with commit statuses, `failure` is a verdict on what was deployed and `error` a process that
+ * broke before reaching one, which is what happened here.
+ */
+export async function deployPost(): Promise<void> {
+  const saved = core.getState(State.Deployment);
+  if (!saved) {
+    core.info('No deployment was created; nothing to record.');
+    return;
+  }
+  if (core.getState(State.Settled) === 'true') {
+    core.info('The deploy step recorded its outcome itself; nothing to do.');
+    return;
+  }
+  const { id, artifact, environmentUrl, context } = JSON.parse(saved) as PostState;
+  const token = tokenInput((name) => core.getInput(name), Inputs.GitHubToken);
+  core.setSecret(token);
+  const deployments = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context);
+  const why = 'the run was cancelled or its runner died before the deploy finished';
+  core.warning(`Deployment ${id} of ${artifact} is unfinished: ${why}. Marking it error.`);
+  await deployments.setStatus(id, 'error', `${artifact}: ${why}`, environmentUrl);
+  await core.summary.addRaw(`### ⚠️ Deployment ${id} of ${artifact} marked error\nThe deploy step did not finish: ${why}.\n`).write();
 }
 
 /**

@@ -1,0 +1,4 @@
+import { runAction } from '../../core/action.ts';
+import { deployPost } from './run.ts';
+
+await runAction(deployPost);
