@@ -75149,6 +75149,11 @@ function checkSchema(input, value, schema, example) {
 const hasValue = (reading) => 'value' in reading;
 
 ;// CONCATENATED MODULE: ./src/gates/sequential.ts
+/** The log-likelihood ratio at which the test decides the canary is worse, for a confidence. */
+function rejectionBound(confidence) {
+    const alpha = 1 - confidence;
+    return Math.log((1 - alpha) / alpha);
+}
 /**
  * Wald's sequential probability ratio test of "the canary fails as often as the baseline" against
  * "the canary fails maxRatio times as often", on failure counts.
@@ -75170,8 +75175,7 @@ class FailureRateTest {
     canary = { failures: 0, requests: 0 };
     baseline = { failures: 0, requests: 0 };
     constructor(maxRatio, confidence) {
-        const alpha = 1 - confidence;
-        this.upper = Math.log((1 - alpha) / alpha);
+        this.upper = rejectionBound(confidence);
         this.lower = -this.upper;
         this.logRatio = Math.log(maxRatio);
     }
@@ -75340,8 +75344,7 @@ class Gate {
 function boundOf(rule) {
     if (rule.kind === 'threshold')
         return thresholdBound(rule);
-    const alpha = 1 - rule.confidence;
-    return `LLR < ${round(Math.log((1 - alpha) / alpha))}`;
+    return `LLR < ${round(rejectionBound(rule.confidence))}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -85287,15 +85290,15 @@ class NginxUpstream {
 
 
 
-const nginxRouterSchema = strictObject({
+/** How Shipgate reaches one nginx upstream block: the canary's router and deploy's blue-green target alike. */
+const nginxUpstreamFields = {
     type: literal('nginx'),
     'config-file': schemas_string().min(1, 'config-file is required'),
     upstream: validate_name('upstream'),
-    stable: hostPort,
-    canary: hostPort,
     'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
     'test-command': commandSchema.optional(),
-})
+};
+const nginxRouterSchema = strictObject({ ...nginxUpstreamFields, stable: hostPort, canary: hostPort })
     .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 const nginx_EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
 /** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */

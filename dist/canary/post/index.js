@@ -84799,15 +84799,15 @@ class NginxUpstream {
 
 
 
-const nginxRouterSchema = strictObject({
+/** How Shipgate reaches one nginx upstream block: the canary's router and deploy's blue-green target alike. */
+const nginxUpstreamFields = {
     type: literal('nginx'),
     'config-file': schemas_string().min(1, 'config-file is required'),
     upstream: validate_name('upstream'),
-    stable: hostPort,
-    canary: hostPort,
     'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
     'test-command': commandSchema.optional(),
-})
+};
+const nginxRouterSchema = strictObject({ ...nginxUpstreamFields, stable: hostPort, canary: hostPort })
     .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
 const nginx_EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
 /** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */

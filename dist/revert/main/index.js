@@ -40285,7 +40285,59 @@ const validate_duration = (example) => union([schemas_string(), schemas_number()
     return ms;
 });
 
+;// CONCATENATED MODULE: ./src/routers/nginx.ts
+
+
+
+
+
+
+/** How Shipgate reaches one nginx upstream block: the canary's router and deploy's blue-green target alike. */
+const nginxUpstreamFields = {
+    type: literal('nginx'),
+    'config-file': schemas_string().min(1, 'config-file is required'),
+    upstream: validate_name('upstream'),
+    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
+    'test-command': commandSchema.optional(),
+};
+const nginxRouterSchema = strictObject({ ...nginxUpstreamFields, stable: hostPort, canary: hostPort })
+    .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
+const EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
+/** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */
+function nginxRouter(config) {
+    const upstream = new NginxUpstream({
+        configFile: config['config-file'],
+        upstream: config.upstream,
+        reloadCommand: config['reload-command'],
+        testCommand: config['test-command'],
+    });
+    return {
+        description: upstream.description,
+        async check() {
+            const text = await (0,promises_namespaceObject.readFile)(config['config-file'], 'utf8').catch((error) => {
+                throw new errors/* ConfigurationError */.j('router', `cannot read config-file ${config['config-file']} (${error.code ?? error.message})`, EXAMPLE);
+            });
+            const problem = upstreamProblem(text, config.upstream);
+            if (problem)
+                throw new errors/* ConfigurationError */.j('router', `config-file ${config['config-file']} ${problem}`, EXAMPLE);
+        },
+        async currentWeight() {
+            const servers = await upstream.servers();
+            const total = servers.reduce((sum, s) => sum + s.weight, 0);
+            const canary = servers.find((s) => s.address === config.canary)?.weight ?? 0;
+            return total ? Math.round((100 * canary) / total) : 0;
+        },
+        async setWeight(weight) {
+            await upstream.apply([
+                { address: config.stable, weight: 100 - weight },
+                { address: config.canary, weight },
+            ], `canary ${weight}%`);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/target.ts
+
 
 
 
@@ -40294,17 +40346,7 @@ const timeout = validate_duration('10m').default(600_000);
 /** Recreate: `run` puts the artifact live in place of the old one. */
 const commandTargetSchema = strictObject({ type: literal('command'), run, timeout });
 /** Blue-green over two slots behind one nginx upstream; `run` puts the artifact on the idle slot. */
-const nginxTargetSchema = strictObject({
-    type: literal('nginx'),
-    'config-file': schemas_string().min(1, 'config-file is required'),
-    upstream: validate_name('upstream'),
-    blue: hostPort,
-    green: hostPort,
-    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
-    'test-command': commandSchema.optional(),
-    run,
-    timeout,
-})
+const nginxTargetSchema = strictObject({ ...nginxUpstreamFields, blue: hostPort, green: hostPort, run, timeout })
     .refine((t) => t.blue !== t.green, { message: 'blue and green must be different servers', path: ['green'] });
 const targetSchema = discriminatedUnion('type', [commandTargetSchema, nginxTargetSchema], {
     error: (issue) => (issue.code === 'invalid_union' ? 'type must be command or nginx' : undefined),
@@ -40441,9 +40483,10 @@ const checks_smokeSchema = array(strictObject({
 });
 const HEALTH_EXAMPLE = 'health: "{url: http://{address}/healthz, status: 200, timeout: 2m, interval: 2s}"';
 const checks_SMOKE_EXAMPLE = 'smoke: "[{url: http://{address}/version, body-contains: \'{artifact}\', max-latency: 500ms}]"';
-async function get(url, timeoutMs) {
+async function get(url, timeoutMs, cancel) {
     const started = performance.now();
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(cancel ? [cancel] : [])]);
+    const response = await fetch(url, { signal, redirect: 'manual' });
     const body = await response.text();
     return { status: response.status, body, latencyMs: performance.now() - started };
 }
@@ -40457,7 +40500,7 @@ async function waitHealthy(health, placement, signal) {
     let last;
     for (let attempt = 1;; attempt++) {
         try {
-            const answer = await get(url, Math.min(health.interval * 5, 10_000));
+            const answer = await get(url, Math.min(health.interval * 5, 10_000), signal);
             if (answer.status === health.status)
                 return `${url} answered ${answer.status} after ${formatDuration(performance.now() - started)} (${attempt} ${attempt === 1 ? 'try' : 'tries'})`;
             last = `answered ${answer.status}`;
@@ -40465,22 +40508,30 @@ async function waitHealthy(health, placement, signal) {
         catch (error) {
             last = (0,errors/* errorMessage */.g)(error);
         }
-        if (performance.now() - started + health.interval > health.timeout || signal?.aborted) {
+        // A cancelled run stops polling at once and says why, rather than "not healthy".
+        signal?.throwIfAborted();
+        if (performance.now() - started + health.interval > health.timeout) {
             throw new Error(`${url} was not healthy within ${formatDuration(health.timeout)} (expected ${health.status}, last ${last})`);
         }
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(health.interval);
+        try {
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(health.interval, undefined, { signal });
+        }
+        catch {
+            signal?.throwIfAborted();
+        }
     }
 }
 /** Runs every smoke check once (all of them, so the summary shows each); none is retried. */
-async function runSmokeChecks(checks, placement) {
+async function runSmokeChecks(checks, placement, signal) {
     const results = [];
     for (const check of checks) {
+        signal?.throwIfAborted();
         const url = substitute(check.url, placement, true);
         const name = check.name ?? url;
         const problems = [];
         let detail;
         try {
-            const answer = await get(url, check.timeout);
+            const answer = await get(url, check.timeout, signal);
             if (answer.status !== check.status)
                 problems.push(`status ${answer.status}, expected ${check.status}`);
             const contains = check['body-contains'] && substitute(check['body-contains'], placement);
@@ -40528,13 +40579,15 @@ async function phase(phases, logger, name, fn) {
 /** Health first (nothing else is worth asking an app that is not ready), then every smoke check. */
 async function verify(checks, placement, phases, logger) {
     const where = placement.slot ? ` (${placement.slot} slot)` : '';
+    checks.signal?.throwIfAborted();
     if (checks.health) {
         const health = checks.health;
-        await phase(phases, logger, `Health${where}`, () => waitHealthy(health, placement));
+        await phase(phases, logger, `Health${where}`, () => waitHealthy(health, placement, checks.signal));
     }
     if (checks.smoke.length) {
         await phase(phases, logger, `Smoke checks${where}`, async () => {
-            const results = await runSmokeChecks(checks.smoke, placement);
+            const results = await runSmokeChecks(checks.smoke, placement, checks.signal);
+            checks.signal?.throwIfAborted();
             for (const r of results)
                 logger.info(`${r.passed ? '✓' : '✗'} ${r.name}: ${r.detail}`);
             const failed = results.filter((r) => !r.passed);
@@ -40543,6 +40596,8 @@ async function verify(checks, placement, phases, logger) {
             return `${results.length} smoke checks passed`;
         });
     }
+    // Checked last too, so a blue-green run cancelled during its checks never switches.
+    checks.signal?.throwIfAborted();
 }
 /** Recreate: the command replaces what runs with the artifact (a big bang), then it is verified. */
 async function recreate(target, placement, checks, phases, logger) {
@@ -46127,7 +46182,7 @@ const haproxyRouterSchema = strictObject({
     stable: validate_name('stable (the server name in the backend)'),
     canary: validate_name('canary (the server name in the backend)'),
 });
-const EXAMPLE = '{type: haproxy, socket: /run/haproxy/admin.sock, backend: app, stable: blue, canary: green}';
+const haproxy_EXAMPLE = '{type: haproxy, socket: /run/haproxy/admin.sock, backend: app, stable: blue, canary: green}';
 /** Sends one line to HAProxy's runtime API and returns its answer (the socket closes after it). */
 function haproxyCommand(socket, command, timeoutMs = 5000) {
     return new Promise((resolve, reject) => {
@@ -46154,10 +46209,10 @@ function haproxyRouter(config) {
         async check() {
             for (const server of [stable, canary]) {
                 const answer = await haproxyCommand(socket, `get weight ${backend}/${server}`).catch((error) => {
-                    throw new errors/* ConfigurationError */.j('router', `cannot reach the runtime API (${error.message})`, EXAMPLE);
+                    throw new errors/* ConfigurationError */.j('router', `cannot reach the runtime API (${error.message})`, haproxy_EXAMPLE);
                 });
                 if (!/^\d+/.test(answer)) {
-                    throw new errors/* ConfigurationError */.j('router', `HAProxy has no server ${backend}/${server} (${answer || 'no answer'})`, EXAMPLE);
+                    throw new errors/* ConfigurationError */.j('router', `HAProxy has no server ${backend}/${server} (${answer || 'no answer'})`, haproxy_EXAMPLE);
                 }
             }
         },
@@ -46170,57 +46225,6 @@ function haproxyRouter(config) {
             const answer = await haproxyCommand(socket, `set weight ${backend}/${stable} ${100 - weight}; set weight ${backend}/${canary} ${weight}`);
             if (answer !== '')
                 throw new Error(`HAProxy refused the weights: ${answer.replace(/\s+/g, ' ')}`);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/routers/nginx.ts
-
-
-
-
-
-
-const nginxRouterSchema = strictObject({
-    type: literal('nginx'),
-    'config-file': schemas_string().min(1, 'config-file is required'),
-    upstream: validate_name('upstream'),
-    stable: hostPort,
-    canary: hostPort,
-    'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
-    'test-command': commandSchema.optional(),
-})
-    .refine((c) => c.stable !== c.canary, { message: 'stable and canary must be different servers', path: ['canary'] });
-const nginx_EXAMPLE = '{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}';
-/** Splits traffic with nginx's weighted round robin: the weights are the percentages themselves. */
-function nginxRouter(config) {
-    const upstream = new NginxUpstream({
-        configFile: config['config-file'],
-        upstream: config.upstream,
-        reloadCommand: config['reload-command'],
-        testCommand: config['test-command'],
-    });
-    return {
-        description: upstream.description,
-        async check() {
-            const text = await (0,promises_namespaceObject.readFile)(config['config-file'], 'utf8').catch((error) => {
-                throw new errors/* ConfigurationError */.j('router', `cannot read config-file ${config['config-file']} (${error.code ?? error.message})`, nginx_EXAMPLE);
-            });
-            const problem = upstreamProblem(text, config.upstream);
-            if (problem)
-                throw new errors/* ConfigurationError */.j('router', `config-file ${config['config-file']} ${problem}`, nginx_EXAMPLE);
-        },
-        async currentWeight() {
-            const servers = await upstream.servers();
-            const total = servers.reduce((sum, s) => sum + s.weight, 0);
-            const canary = servers.find((s) => s.address === config.canary)?.weight ?? 0;
-            return total ? Math.round((100 * canary) / total) : 0;
-        },
-        async setWeight(weight) {
-            await upstream.apply([
-                { address: config.stable, weight: 100 - weight },
-                { address: config.canary, weight },
-            ], `canary ${weight}%`);
         },
     };
 }
