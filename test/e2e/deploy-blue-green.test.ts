@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DeployLab, startDeployLab, statesOf } from '../support/deploy-lab.ts';
+import { describe, expect, it } from 'vitest';
+import { type DeployLab, deployLabPerTest, statesOf } from '../support/deploy-lab.ts';
 import { trafficStats } from '../support/load.ts';
-import { stopAll } from '../support/services.ts';
 
-let lab: DeployLab | undefined;
-afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-});
+const startLab = deployLabPerTest();
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -29,7 +22,7 @@ function blueGreenInputs(l: DeployLab, artifact: string, extra: Record<string, s
 
 describe('deploy blue-green on real nginx under load', () => {
   it('switches twice with zero failed requests, records the deployments and retires production ones itself', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     lab.load.start();
     const first = await lab.run('deploy', blueGreenInputs(lab, 'v1'));
     expect(first.errors).toEqual([]);
@@ -101,7 +94,7 @@ describe('deploy blue-green on real nginx under load', () => {
   });
 
   it('never switches to a version that is never ready or fails its smoke check: deployment failure, traffic stays on the old slot', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     lab.modes.v2 = 'unready';
     lab.modes.v3 = 'crash';
     const good = await lab.run('deploy', blueGreenInputs(lab, 'v1'));

@@ -1,16 +1,9 @@
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DeployLab, slotCommand, startDeployLab, statesOf } from '../support/deploy-lab.ts';
+import { describe, expect, it } from 'vitest';
+import { type DeployLab, slotCommand, deployLabPerTest, statesOf } from '../support/deploy-lab.ts';
 import { runStep, type StepResult } from '../support/runner.ts';
-import { stopAll } from '../support/services.ts';
 
-let lab: DeployLab | undefined;
-afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-});
+const startLab = deployLabPerTest();
 
 const token = 'ghs_doubletoken000000000000000000000000';
 
@@ -36,7 +29,7 @@ const post = (l: DeployLab, main: StepResult) =>
 
 describe('deploy post step', () => {
   it('marks a deployment whose runner died mid-run as error, and keeps the token out of state', async () => {
-    lab = await startDeployLab();
+    const lab = await startLab();
     const main = await deploy(lab, 'k1', ['sleep', '30'], { killAfterMs: 3000 });
     expect(main.signal).toBe('SIGKILL');
     expect(statesOf(lab.github, 'k1', 'staging')).toEqual(['in_progress']);
@@ -51,7 +44,7 @@ describe('deploy post step', () => {
   });
 
   it('does nothing after a deploy that recorded its outcome', async () => {
-    lab = await startDeployLab();
+    const lab = await startLab();
     const main = await deploy(lab, 'k2', slotCommand(lab.dir, lab.modes, lab.green));
     expect([main.code, main.errors]).toEqual([0, []]);
     const step = await post(lab, main);
@@ -61,7 +54,7 @@ describe('deploy post step', () => {
   });
 
   it('on cancel stops polling health at once and records failure itself, so the post step has nothing to do', async () => {
-    lab = await startDeployLab();
+    const lab = await startLab();
     lab.modes.k3 = 'unready';
     const main = await deploy(lab, 'k3', slotCommand(lab.dir, lab.modes, lab.green), { cancelAfterMs: 2500 });
     expect(main.code).not.toBe(0);

@@ -1,15 +1,8 @@
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DeployLab, slotCommand, startDeployLab, statesOf } from '../support/deploy-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { describe, expect, it } from 'vitest';
+import { type DeployLab, slotCommand, deployLabPerTest, statesOf } from '../support/deploy-lab.ts';
 
-let lab: DeployLab | undefined;
-afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-});
+const startLab = deployLabPerTest();
 
 /** Recreate on the lab's green address: the command replaces whatever runs there. */
 function recreateInputs(l: DeployLab, artifact: string, extra: Record<string, string> = {}) {
@@ -29,7 +22,7 @@ const served = async (address: string) => (await fetch(`http://${address}/`)).he
 
 describe('deploy with a command target (recreate)', () => {
   it('records in_progress then success with the payload, retires earlier production deployments, and reverts a failed one', async () => {
-    lab = await startDeployLab();
+    const lab = await startLab();
     lab.modes.r3 = 'unready';
     const r1 = await lab.run('deploy', recreateInputs(lab, 'r1'));
     const r2 = await lab.run('deploy', recreateInputs(lab, 'r2'));
@@ -75,7 +68,7 @@ describe('deploy with a command target (recreate)', () => {
   });
 
   it('says which permission is missing on a 403, and creates nothing', async () => {
-    lab = await startDeployLab();
+    const lab = await startLab();
     lab.github.denied.add('deployments');
     const step = await lab.run('deploy', recreateInputs(lab, 'r1'));
     expect(step.code).not.toBe(0);
@@ -101,7 +94,7 @@ describe('deploy refuses bad input before any side effect', () => {
     ['environment', { environment: '' }, /^Input "environment": is required\./],
     ['production', { production: 'yes' }, /^Input "production": "yes" is not true or false/],
   ] as Array<[string, Record<string, string>, RegExp]>)('%s', async (_name, bad, message) => {
-    lab ??= await startDeployLab();
+    const lab = await startLab();
     const before = await lab.upstreamText();
     const target = bad.target === 'MISSING_GREEN' ? lab.nginxTarget().replace(/^green: .*\n/m, '') : lab.nginxTarget();
     const step = await lab.run('deploy', {

@@ -1,17 +1,10 @@
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NginxUpstream } from '../../src/routers/nginx-upstream.ts';
-import { type DeployLab, slotCommand, startDeployLab, statesOf } from '../support/deploy-lab.ts';
+import { type DeployLab, slotCommand, deployLabPerTest, statesOf } from '../support/deploy-lab.ts';
 import { trafficStats } from '../support/load.ts';
-import { stopAll } from '../support/services.ts';
 
-let lab: DeployLab | undefined;
-afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-});
+const startLab = deployLabPerTest();
 
 const now = () => performance.timeOrigin + performance.now();
 const health = '{url: "http://{address}/healthz", timeout: 3s, interval: 250ms}';
@@ -33,7 +26,7 @@ const revertDeployments = (l: DeployLab) => l.github.deployments.filter((d) => t
 
 describe('revert on real nginx and the GitHub double', () => {
   it('switches back to the kept slot under load, records it, opens an issue, and a second run changes nothing', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     await deployBlueGreen(lab, 'v1');
     await deployBlueGreen(lab, 'v2');
     expect(await lab.upstream()).toEqual([lab.blue]);
@@ -101,7 +94,7 @@ describe('revert on real nginx and the GitHub double', () => {
   });
 
   it('after a failed canary: all traffic to stable via the canary router, the previous version redeployed, gate readings recorded; a missing issues permission is named', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     const target = stringify({ type: 'command', run: slotCommand(lab.dir, lab.modes, lab.green) });
     for (const artifact of ['r1', 'r2']) {
       const step = await lab.run('deploy', { environment: 'production', artifact, target });
@@ -155,7 +148,7 @@ describe('revert on real nginx and the GitHub double', () => {
   });
 
   it('finds a deployment whose runner died in progress and puts the last success back', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     await deployBlueGreen(lab, 'v1');
     // A deploy of v2 whose runner died after its in_progress status, before any switch: recorded
     // through the double's API exactly as the deploy action records it.
@@ -191,7 +184,7 @@ describe('revert on real nginx and the GitHub double', () => {
 
 describe('revert refuses what it cannot do, changing nothing', () => {
   it('with no earlier success: a clear error', async () => {
-    lab = await startDeployLab('v0');
+    const lab = await startLab('v0');
     await deployBlueGreen(lab, 'v1');
     const config = await lab.upstreamText();
     const deployments = JSON.stringify(lab.github.deployments);
@@ -212,7 +205,7 @@ describe('revert refuses what it cannot do, changing nothing', () => {
     ['router', { router: '{type: nginx, upstream: app}' }, /^Input "router": config-file: /],
     ['open-issue', { 'open-issue': 'yes' }, /^Input "open-issue": "yes" is not true or false/],
   ] as Array<[string, Record<string, string>, RegExp]>)('bad %s', async (_name, bad, message) => {
-    lab ??= await startDeployLab('v0');
+    const lab = await startLab('v0');
     const config = await lab.upstreamText();
     const step = await lab.run('revert', { environment: 'production', target: lab.nginxTarget(), ...bad });
     expect(step.code).not.toBe(0);

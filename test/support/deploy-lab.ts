@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { GitHubDouble } from './github-double.ts';
 import { LoadGenerator } from './load.ts';
-import { freePort, type Nginx, startNginx } from './services.ts';
+import { afterEach, expect } from 'vitest';
+import { freePort, type Nginx, startNginx, stopAll } from './services.ts';
 import { node24, repoRoot, runStep, type StepResult } from './runner.ts';
 
 /**
@@ -46,6 +47,22 @@ export const slotCommand = (dir: string, modes: Record<string, string>, address 
   '--modes',
   JSON.stringify(modes),
 ];
+
+/**
+ * For a test file: a starter that gives each test its own lab, and after each test checks that
+ * the GitHub double saw no request or response off GitHub's OpenAPI description, then stops it all.
+ */
+export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
+  let current: DeployLab | undefined;
+  afterEach(async () => {
+    const lab = current;
+    current = undefined;
+    expect(lab?.github.problems ?? []).toEqual([]);
+    await lab?.stop();
+    await stopAll();
+  });
+  return async (initial) => (current = await startDeployLab(initial));
+}
 
 /** Starts the lab with `initial` (an artifact no deployment recorded) running live on blue. */
 export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {
