@@ -1,10 +1,16 @@
 import * as core from '@actions/core';
+import { cancelOnSignals } from './cancel.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { neutralizeCommands } from './untrusted.ts';
 
-/** The Logger seam bound to the runner's workflow commands. */
+/**
+ * The Logger seam bound to the runner's workflow commands. `info` lines are plain text the runner
+ * would still parse for `::commands::`, so none may start one; warnings, debug lines and group
+ * names travel as command data, which @actions/core escapes.
+ */
 export const coreLogger: Logger = {
-  info: (m) => core.info(m),
+  info: (m) => core.info(neutralizeCommands(m)),
   warning: (m) => core.warning(m),
   debug: (m) => core.debug(m),
   group: (name, fn) => core.group(name, fn),
@@ -12,9 +18,11 @@ export const coreLogger: Logger = {
 
 /**
  * Runs an action's main or post. A user's mistake becomes exactly one `::error::` line; anything
- * else is reported the same way and keeps its stack in the debug log for us.
+ * else is reported the same way and keeps its stack in the debug log for us. SIGINT and SIGTERM
+ * abort `cancelled` (src/core/cancel.ts), which every wait and network call of the step listens to.
  */
-export async function runAction(main: () => Promise<void>): Promise<void> {
+export async function runAction(main: () => Promise<void>, onCancel: string): Promise<void> {
+  cancelOnSignals((signal) => core.warning(`Received ${signal}: ${onCancel}`));
   try {
     await main();
   } catch (error) {

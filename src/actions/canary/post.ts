@@ -1,4 +1,4 @@
 import { runAction } from '../../core/action.ts';
-import { canaryPost } from './run.ts';
+import { canaryPost } from './safety-net.ts';
 
-await runAction(canaryPost);
+await runAction(canaryPost, 'putting all traffic back on stable.');

@@ -1,4 +1,4 @@
 import { runAction } from '../../core/action.ts';
-import { deployPost } from './run.ts';
+import { deployPost } from './safety-net.ts';
 
-await runAction(deployPost);
+await runAction(deployPost, 'recording the deployment before the runner stops.');

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { coreLogger } from '../../core/action.ts';
+import { cancelled } from '../../core/cancel.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { liveDeployment } from '../../deploy/history.ts';
-import { tokenInput } from '../../deploy/inputs.ts';
 import { withFileLock } from '../../deploy/lock.ts';
 import { substitute, type Placement } from '../../deploy/placement.ts';
 import { restoreArtifact, type RestoreRequest, type Restored } from '../../deploy/restore.ts';
@@ -10,18 +10,11 @@ import { otherSlot } from '../../deploy/slots.ts';
 import { blueGreen, createTarget, recreate, type Phase } from '../../deploy/strategies.ts';
 import { phaseSummary } from '../../deploy/summary.ts';
 import { createGitHubClient } from '../../github/client.ts';
-import { runContext, type RunContext } from '../../github/context.ts';
+import { runContext } from '../../github/context.ts';
 import { Deployments, type DeploymentRecord } from '../../github/deployments.ts';
-import { Inputs, Outputs, State } from './constants.ts';
+import { Outputs, State } from './constants.ts';
+import type { PostState } from './safety-net.ts';
 import { readDeployInputs } from './inputs.ts';
-
-/** What the post step needs to settle a deployment main left open; the token is read from the input again. */
-interface PostState {
-  id: number;
-  artifact: string;
-  environmentUrl: string | undefined;
-  context: RunContext;
-}
 
 export async function deployMain(): Promise<void> {
   const inputs = readDeployInputs((name) => core.getInput(name));
@@ -38,14 +31,6 @@ export async function deployMain(): Promise<void> {
     ...(slot && target.type === 'nginx' ? { slot, address: target.slots.address(slot) } : {}),
   };
   const environmentUrl = inputs.environmentUrl && substitute(inputs.environmentUrl, placement, true);
-
-  // The runner sends SIGINT (then SIGTERM) on cancel: stop waiting and record the truth before it kills us.
-  const cancel = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    core.warning(`Received ${signal}: stopping the deploy and recording it.`);
-    cancel.abort(new Error(`the run was cancelled (${signal})`));
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   // Two runs against one nginx config on this host must not interleave (see withFileLock).
   const rollout = async () => {
@@ -70,7 +55,7 @@ export async function deployMain(): Promise<void> {
     await deployments.setStatus(id, 'in_progress', `Deploying ${artifact} (${strategy})`, environmentUrl);
 
     const phases: Phase[] = [];
-    const checks = { health: inputs.health, smoke: inputs.smoke, signal: cancel.signal };
+    const checks = { health: inputs.health, smoke: inputs.smoke, signal: cancelled };
     const facts: Array<[string, string]> = [
       ['Environment', environment],
       ['Artifact', artifact],
@@ -82,13 +67,13 @@ export async function deployMain(): Promise<void> {
       if (inputs.jobSummary) await core.summary.addRaw(phaseSummary(heading, facts, phases)).write();
     };
     try {
-      cancel.signal.throwIfAborted();
+      cancelled.throwIfAborted();
       if (target.type === 'command') await recreate(target.config, placement, checks, phases, coreLogger);
       else await blueGreen(target.slots, { ...placement, slot: slot! }, checks, phases, coreLogger);
     } catch (error) {
       const reason = errorMessage(error);
       core.setOutput(Outputs.Result, 'failure');
-      if (cancel.signal.aborted) {
+      if (cancelled.aborted) {
         // No revert in the seconds before the runner kills us: say what is live, and leave it.
         // Blue-green switches only after its checks, so a cancelled one never switched; recreate's
         // first phase already put the artifact live once it passed.
@@ -122,33 +107,6 @@ export async function deployMain(): Promise<void> {
     core.info(`${artifact} is live in ${environment}.`);
   };
   await (target.type === 'nginx' ? withFileLock(target.slots.config['config-file'], rollout) : rollout());
-}
-
-/**
- * The safety net: when main was killed before it recorded an outcome (SIGKILL, a lost runner, or a
- * cancel whose `run` command outlived the runner's grace period), the deployment would stay
- * `in_progress` forever. GitHub's docs offer `error` beside `failure` without telling them apart;
- * as with commit statuses, `failure` is a verdict on what was deployed and `error` a process that
- * broke before reaching one, which is what happened here.
- */
-export async function deployPost(): Promise<void> {
-  const saved = core.getState(State.Deployment);
-  if (!saved) {
-    core.info('No deployment was created; nothing to record.');
-    return;
-  }
-  if (core.getState(State.Settled) === 'true') {
-    core.info('The deploy step recorded its outcome itself; nothing to do.');
-    return;
-  }
-  const { id, artifact, environmentUrl, context } = JSON.parse(saved) as PostState;
-  const token = tokenInput((name) => core.getInput(name), Inputs.GitHubToken);
-  core.setSecret(token);
-  const deployments = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context);
-  const why = 'the run was cancelled or its runner died before the deploy finished';
-  core.warning(`Deployment ${id} of ${artifact} is unfinished: ${why}. Marking it error.`);
-  await deployments.setStatus(id, 'error', `${artifact}: ${why}`, environmentUrl);
-  await core.summary.addRaw(`### ⚠️ Deployment ${id} of ${artifact} marked error\nThe deploy step did not finish: ${why}.\n`).write();
 }
 
 /**

@@ -1,4 +1,4 @@
 import { runAction } from '../../core/action.ts';
 import { revertMain } from './run.ts';
 
-await runAction(revertMain);
+await runAction(revertMain, 'stopping the revert.');
