@@ -1,33 +1,31 @@
-import type { MetricsProvider, Reading } from '../metrics/provider.ts';
-import { hasValue } from '../metrics/provider.ts';
-import type { BaselineRule, GateRule, ThresholdRule } from './rules.ts';
-import { FailureRateTest, rejectionBound } from './sequential.ts';
+import type { MetricsProvider } from '../metrics/provider.ts';
+import { BaselineCheck, LatencyCheck } from './comparison.ts';
+import type { Outcome } from './outcome.ts';
+import { preflight } from './preflight.ts';
+import type { RuleReading } from './readings.ts';
+import type { GateRule } from './rules.ts';
+import { ThresholdCheck } from './threshold.ts';
+
+export type { RuleReading, RuleStatus } from './readings.ts';
+
+/** While a rule has no data, look again this often rather than a whole interval later: a fresh
+ * weight's first evidence arrives with the next scrape, and a bad canary should not wait for us. */
+export const DATA_POLL_MS = 500;
 
 /**
- * pass: within bounds · breach: out of bounds, under failure-limit · fail: the gate fails ·
- * no-data: not evidence yet (inside the grace) · delayed: before initial-delay.
+ * fail: revert now · wait: some rule has no data yet (look again soon) · breach: some threshold is
+ * out of bounds (the hold cannot pass on it) · inconclusive: no rule failed but some has not enough
+ * evidence · pass: every rule within bounds or not worse than stable.
  */
-export type RuleStatus = 'pass' | 'breach' | 'fail' | 'no-data' | 'delayed';
-
-export interface RuleReading {
-  rule: string;
-  /** Milliseconds since the ramp started. */
-  at: number;
-  weight: number;
-  status: RuleStatus;
-  /** The number compared with the bound: the query's value, or the test's log-likelihood ratio. */
-  value?: number;
-  /** The bound `value` is held to, for charts. */
-  limit?: number;
-  /** The bound as people read it: `≤ 0.05`, `0.1 … 0.5`, `LLR < 4.6`. */
-  bound: string;
-  detail: string;
-}
+export type GateStatus = 'fail' | 'wait' | 'breach' | 'inconclusive' | 'pass';
 
 export interface GateVerdict {
-  /** fail: revert now · wait: some rule has no evidence yet, look again soon · pass: all within bounds. */
-  status: 'pass' | 'wait' | 'fail';
+  status: GateStatus;
+  /** The readings taken at this look (rules not due now keep their last one). */
   readings: RuleReading[];
+  /** Every rule's latest reading. */
+  latest: RuleReading[];
+  /** Why it failed, or what keeps it from passing. */
   reason?: string;
 }
 
@@ -37,172 +35,149 @@ export interface EvaluationContext {
   weight: number;
   /** When the current weight was set, on the same clock as `now`. */
   weightSetAt: number;
-  /** The last look of a hold: silence now fails instead of waiting. */
+  /** The hold is over: silence now fails instead of waiting. */
   endOfHold: boolean;
+  /** Look at every rule now, whatever its cadence (a new weight, the end of a hold). */
+  everyRule?: boolean;
   signal?: AbortSignal;
 }
 
+type Check = ThresholdCheck | BaselineCheck | LatencyCheck;
+
 interface RuleState {
+  check: Check;
   breaches: number;
   lastDataAt: number | undefined;
-  test?: FailureRateTest;
-  counters?: Counters;
+  lastLookAt: number | undefined;
+  latest: RuleReading | undefined;
 }
 
-interface Counters {
-  canaryFailures: number;
-  canaryRequests: number;
-  baselineFailures: number;
-  baselineRequests: number;
-}
-
-type Outcome = { noData: string } | { withinBounds: boolean; reading: Pick<RuleReading, 'value' | 'limit' | 'bound' | 'detail'> };
-
-const round = (n: number) => Number(n.toPrecision(4));
-
-export function thresholdBound(rule: ThresholdRule): string {
-  if (rule.min !== undefined && rule.max !== undefined) return `${rule.min} … ${rule.max}`;
-  return rule.max !== undefined ? `≤ ${rule.max}` : `≥ ${rule.min}`;
-}
+/** A timer may wake a hair early; a rule due within this is due now. */
+const SLACK_MS = 5;
 
 /**
  * Evaluates every rule of the gate against the metrics provider and turns the readings into one
  * verdict, applying failure-limit, initial-delay, min-requests and the no-data policy: silence right
  * after a weight change is not evidence, but silence past the grace, or at the end of a hold, fails.
+ *
+ * Threshold rules are read every `interval`. Comparisons with stable are anytime-valid, so they
+ * look at every scrape (`lookEveryMs`, set from Prometheus' scrape interval by the preflight): a
+ * clearly worse canary is reverted as soon as the data shows it.
  */
 export class Gate {
-  private readonly state = new Map<string, RuleState>();
   readonly rules: readonly GateRule[];
   private readonly metrics: MetricsProvider;
   private readonly intervalMs: number;
+  private readonly state = new Map<string, RuleState>();
+  /** How often comparisons with stable look: half Prometheus' scrape interval, within [DATA_POLL_MS, interval]. */
+  lookEveryMs: number;
+  /** Prometheus' scrape interval, once the preflight has read it. */
+  scrapeIntervalMs: number | undefined;
 
   constructor(rules: readonly GateRule[], metrics: MetricsProvider, intervalMs: number) {
     this.rules = rules;
     this.metrics = metrics;
     this.intervalMs = intervalMs;
-    for (const rule of rules) this.state.set(rule.name, { breaches: 0, lastDataAt: undefined });
+    this.lookEveryMs = intervalMs;
+    for (const rule of rules) {
+      const check =
+        rule.kind === 'threshold'
+          ? new ThresholdCheck(rule, metrics)
+          : rule.kind === 'baseline'
+            ? new BaselineCheck(rule, metrics)
+            : new LatencyCheck(rule, metrics);
+      this.state.set(rule.name, { check, breaches: 0, lastDataAt: undefined, lastLookAt: undefined, latest: undefined });
+    }
+  }
+
+  /**
+   * Before the first weight change: every query checked against Prometheus (ConfigurationError for
+   * the user's mistakes), the scrape interval read, and each comparison's counters primed.
+   */
+  async preflight(signal?: AbortSignal): Promise<void> {
+    await preflight(this.rules, this.metrics, signal);
+    this.scrapeIntervalMs = await this.metrics.scrapeIntervalMs(signal);
+    if (this.scrapeIntervalMs !== undefined) {
+      this.lookEveryMs = Math.min(this.intervalMs, Math.max(DATA_POLL_MS, this.scrapeIntervalMs / 2));
+    }
+  }
+
+  /** When the next rule is due, on the ramp's clock. */
+  nextLookAt(): number {
+    return Math.min(...[...this.state.values()].map((s) => this.dueAt(s)));
+  }
+
+  private dueAt(state: RuleState): number {
+    const rule = state.check.rule;
+    if (state.lastLookAt === undefined) return rule['initial-delay'];
+    if (state.latest?.status === 'no-data') return state.lastLookAt + DATA_POLL_MS;
+    return state.lastLookAt + (rule.kind === 'threshold' ? this.intervalMs : this.lookEveryMs);
   }
 
   async evaluate(context: EvaluationContext): Promise<GateVerdict> {
-    const readings = await Promise.all(this.rules.map((rule) => this.evaluateRule(rule, context)));
-    const failed = readings.find((r) => r.status === 'fail');
-    if (failed) return { status: 'fail', readings, reason: `${failed.rule}: ${failed.detail}` };
-    return { status: readings.some((r) => r.status === 'no-data') ? 'wait' : 'pass', readings };
+    const due = [...this.state.values()].filter(
+      (s) => context.now >= s.check.rule['initial-delay'] && (context.everyRule || context.now + SLACK_MS >= this.dueAt(s)),
+    );
+    const readings = await Promise.all(due.map((s) => this.look(s, context)));
+    const latest = this.rules.map((rule) => {
+      const state = this.state.get(rule.name)!;
+      return (state.latest ??= {
+        rule: rule.name,
+        at: context.now,
+        weight: context.weight,
+        status: 'delayed',
+        bound: state.check.bound,
+        detail: `initial delay until ${rule['initial-delay'] / 1000}s`,
+      });
+    });
+    const find = (status: RuleReading['status']) => latest.filter((r) => r.status === status);
+    const explain = (list: RuleReading[]) => list.map((r) => `${r.rule}: ${r.detail}`).join('; ');
+    const failed = find('fail');
+    if (failed.length) return { status: 'fail', readings, latest, reason: explain(failed.slice(0, 1)) };
+    if (find('no-data').length) return { status: 'wait', readings, latest, reason: explain(find('no-data')) };
+    if (find('breach').length) return { status: 'breach', readings, latest, reason: explain(find('breach')) };
+    if (find('inconclusive').length) return { status: 'inconclusive', readings, latest, reason: explain(find('inconclusive')) };
+    return { status: 'pass', readings, latest };
   }
 
-  private async evaluateRule(rule: GateRule, context: EvaluationContext): Promise<RuleReading> {
-    const base = { rule: rule.name, at: context.now, weight: context.weight };
-    if (context.now < rule['initial-delay']) {
-      return { ...base, status: 'delayed', bound: boundOf(rule), detail: `initial delay until ${rule['initial-delay'] / 1000}s` };
+  private async look(state: RuleState, context: EvaluationContext): Promise<RuleReading> {
+    const rule = state.check.rule;
+    state.lastLookAt = context.now;
+    const outcome: Outcome = await state.check.read(context.signal);
+    const base = { rule: rule.name, at: context.now, weight: context.weight, bound: state.check.bound };
+    let reading: RuleReading;
+    if (outcome.kind === 'silent') {
+      reading = { ...base, ...this.silence(rule, state, context, outcome.why) };
+    } else {
+      state.lastDataAt = context.now;
+      if (outcome.kind === 'inconclusive') {
+        reading = { ...base, status: 'inconclusive', value: outcome.value, detail: outcome.detail, comparison: outcome.comparison };
+      } else if (outcome.kind === 'compared') {
+        const worse = outcome.comparison.state === 'worse';
+        reading = { ...base, status: worse ? 'fail' : 'pass', detail: outcome.detail, comparison: outcome.comparison };
+      } else if (outcome.within) {
+        state.breaches = 0;
+        reading = { ...base, status: 'pass', value: outcome.value, limit: outcome.limit, detail: outcome.detail };
+      } else {
+        state.breaches += 1;
+        const limit = rule['failure-limit'];
+        const count = limit > 1 ? ` (${state.breaches} of ${limit} in a row)` : '';
+        const status = state.breaches >= limit ? 'fail' : 'breach';
+        reading = { ...base, status, value: outcome.value, limit: outcome.limit, detail: `${outcome.detail}${count}` };
+      }
     }
-    const state = this.state.get(rule.name)!;
-    const outcome =
-      rule.kind === 'threshold' ? await this.readThreshold(rule, context.signal) : await this.readBaseline(rule, state, context.signal);
-    if ('noData' in outcome) return { ...base, ...this.silence(rule, state, context, outcome.noData) };
-    state.lastDataAt = context.now;
-    if (outcome.withinBounds) {
-      state.breaches = 0;
-      return { ...base, ...outcome.reading, status: 'pass' };
-    }
-    state.breaches += 1;
-    const limit = rule['failure-limit'];
-    const status = state.breaches >= limit ? 'fail' : 'breach';
-    const count = limit > 1 ? ` (${state.breaches} of ${limit} in a row)` : '';
-    return { ...base, ...outcome.reading, status, detail: `${outcome.reading.detail}${count}` };
+    state.latest = reading;
+    return reading;
   }
 
-  private silence(rule: GateRule, state: RuleState, context: EvaluationContext, why: string): Omit<RuleReading, 'rule' | 'at' | 'weight'> {
+  private silence(rule: GateRule, state: RuleState, context: EvaluationContext, why: string): Pick<RuleReading, 'status' | 'detail'> {
     const graceMs = rule['no-data-limit'] * this.intervalMs;
     const since = Math.max(state.lastDataAt ?? -Infinity, context.weightSetAt);
     const silentFor = context.now - since;
-    const bound = boundOf(rule);
-    if (context.endOfHold) return { status: 'fail', bound, detail: `no data at the end of the hold (${why})` };
+    if (context.endOfHold) return { status: 'fail', detail: `no data at the end of the hold: ${why}` };
     if (silentFor >= graceMs) {
-      return { status: 'fail', bound, detail: `no data for ${(silentFor / 1000).toFixed(1)}s, past the ${graceMs / 1000}s grace (${why})` };
+      return { status: 'fail', detail: `no data for ${(silentFor / 1000).toFixed(1)}s, past the ${graceMs / 1000}s grace: ${why}` };
     }
-    return { status: 'no-data', bound, detail: why };
+    return { status: 'no-data', detail: `no data: ${why}` };
   }
-
-  private async readThreshold(rule: ThresholdRule, signal?: AbortSignal): Promise<Outcome> {
-    const [reading, requests] = await Promise.all([
-      this.metrics.query(rule.query, signal),
-      rule['requests-query'] ? this.metrics.query(rule['requests-query'], signal) : undefined,
-    ]);
-    if (!hasValue(reading)) return { noData: reading.noData };
-    if (requests && rule['min-requests'] !== undefined) {
-      if (!hasValue(requests)) return { noData: `requests-query: ${requests.noData}` };
-      if (requests.value < rule['min-requests']) {
-        return { noData: `${Math.round(requests.value)} requests, below min-requests ${rule['min-requests']}` };
-      }
-    }
-    const value = reading.value;
-    const tooHigh = rule.max !== undefined && value > rule.max;
-    const tooLow = rule.min !== undefined && value < rule.min;
-    const bound = thresholdBound(rule);
-    const detail = tooHigh
-      ? `${round(value)} above max ${rule.max}`
-      : tooLow
-        ? `${round(value)} below min ${rule.min}`
-        : `${round(value)} within ${bound}`;
-    return {
-      withinBounds: !tooHigh && !tooLow,
-      reading: { value, limit: tooLow || rule.max === undefined ? rule.min : rule.max, bound, detail },
-    };
-  }
-
-  private async readBaseline(rule: BaselineRule, state: RuleState, signal?: AbortSignal): Promise<Outcome> {
-    const [cf, cr, bf, br] = await Promise.all(
-      [rule.query, rule['total-query'], rule['baseline-query'], rule['baseline-total-query']].map((q) => this.metrics.query(q, signal)),
-    );
-    if (!hasValue(cr!)) return { noData: `total-query: ${(cr as { noData: string }).noData}` };
-    if (!hasValue(br!)) return { noData: `baseline-total-query: ${(br as { noData: string }).noData}` };
-    // A failure counter has no series until the first failure: with requests counted, that is zero.
-    const failures = (reading: Reading, field: string) => {
-      if (hasValue(reading)) return reading.value;
-      if ('noData' in reading && reading.noData === 'empty result') return 0;
-      throw new Error(`${field}: ${reading.noData}`);
-    };
-    let now: Counters;
-    try {
-      now = {
-        canaryFailures: failures(cf!, 'query'),
-        canaryRequests: cr.value,
-        baselineFailures: failures(bf!, 'baseline-query'),
-        baselineRequests: br.value,
-      };
-    } catch (error) {
-      return { noData: (error as Error).message };
-    }
-    const test = (state.test ??= new FailureRateTest(rule['max-ratio'], rule.confidence));
-    const before = state.counters;
-    state.counters = now;
-    if (before) {
-      // Counters restart at zero when a process restarts; as Prometheus' rate() does, take the new value.
-      const delta = (key: keyof Counters) => (now[key] >= before[key] ? now[key] - before[key] : now[key]);
-      test.add(
-        { failures: delta('canaryFailures'), requests: delta('canaryRequests') },
-        { failures: delta('baselineFailures'), requests: delta('baselineRequests') },
-      );
-    }
-    if (test.canary.requests === 0) return { noData: 'no canary requests counted yet' };
-    if (rule['min-requests'] !== undefined && test.canary.requests < rule['min-requests']) {
-      return { noData: `${test.canary.requests} canary requests, below min-requests ${rule['min-requests']}` };
-    }
-    const rate = (c: { failures: number; requests: number }) => (c.requests ? `${round((100 * c.failures) / c.requests)}%` : 'n/a');
-    const summary = `canary ${rate(test.canary)} of ${test.canary.requests} vs baseline ${rate(test.baseline)} of ${test.baseline.requests}, LLR ${round(test.llr)}`;
-    return {
-      withinBounds: !test.canaryIsWorse,
-      reading: {
-        value: test.llr,
-        limit: test.upper,
-        bound: `LLR < ${round(test.upper)}`,
-        detail: test.canaryIsWorse ? `${summary} ≥ ${round(test.upper)}: canary fails more than stable` : summary,
-      },
-    };
-  }
-}
-
-function boundOf(rule: GateRule): string {
-  if (rule.kind === 'threshold') return thresholdBound(rule);
-  return `LLR < ${round(rejectionBound(rule.confidence))}`;
 }

@@ -11,9 +11,9 @@ const common = {
   'failure-limit': z.number().int().min(1).default(1),
   /** No evaluation of this rule until this long after the first canary weight was set. */
   'initial-delay': duration('30s').default(0),
-  /** How many intervals of silence (no data, NaN, query errors) are tolerated after a weight change or the last data. */
+  /** How many intervals of silence (no series, NaN, query errors) are tolerated after a weight change or the last data. */
   'no-data-limit': z.number().int().min(1).default(4),
-  /** Below this many canary requests a reading is not evidence, and counts as no data. */
+  /** Below this many canary requests a reading is not evidence yet: inconclusive, never a pass. */
   'min-requests': z.number().int().min(1).optional(),
 };
 
@@ -33,9 +33,19 @@ export const thresholdRuleSchema = z
     path: ['requests-query'],
   });
 
+/** What a comparison with stable tolerates, and how sure each decision must be. */
+const tolerance = (maxRatio: number) => ({
+  /** The canary may fail at most this many times as often as stable… */
+  'max-ratio': z.number().gt(1, 'max-ratio must be above 1').default(maxRatio),
+  /** …or at most this much more often, as a share of requests (0.001 = 0.1 percentage points). */
+  'max-increase': z.number().min(0).lt(1, 'max-increase is a share of requests, e.g. 0.001').default(0.001),
+  /** The chance of each wrong decision (revert an equal canary, pass a worse one) is at most 1 − confidence. */
+  confidence: z.number().gt(0.5).lt(1, 'confidence must be below 1, e.g. 0.99').default(0.99),
+});
+
 /**
- * Canary against baseline (stable) on cumulative counters: failures and requests on each side.
- * A sequential probability ratio test decides as soon as the evidence suffices.
+ * Canary against baseline (stable) on cumulative counters, `sum(<selector>)` each: failures and
+ * requests on each side, weighed by a sequential test with three outcomes.
  */
 export const baselineRuleSchema = z.strictObject({
   ...common,
@@ -43,31 +53,70 @@ export const baselineRuleSchema = z.strictObject({
   'total-query': z.string().trim().min(1, 'total-query is required with baseline-query'),
   'baseline-query': z.string().trim().min(1),
   'baseline-total-query': z.string().trim().min(1, 'baseline-total-query is required with baseline-query'),
-  /** The canary's failure rate, as a multiple of the baseline's, that the test is built to catch. */
-  'max-ratio': z.number().gt(1, 'max-ratio must be above 1').default(2),
-  /** Probability of not reverting a canary as good as stable (and of catching one max-ratio worse). */
-  confidence: z.number().gt(0.5).lt(1, 'confidence must be below 1, e.g. 0.99').default(0.99),
+  ...tolerance(2),
+});
+
+/**
+ * Canary latency against stable's, from histograms (`sum by (le) (<…_bucket selector>)` each side):
+ * the requests slower than the bucket boundary at stable's `quantile`, weighed as failures are.
+ */
+export const latencyRuleSchema = z.strictObject({
+  ...common,
+  query: z.string().trim().min(1, 'query is empty'),
+  'baseline-query': z.string().trim().min(1),
+  quantile: z.number().gt(0.5, 'quantile must be above 0.5, e.g. 0.95').lt(1, 'quantile must be below 1, e.g. 0.95'),
+  ...tolerance(1.5),
 });
 
 export type ThresholdRule = z.output<typeof thresholdRuleSchema> & { kind: 'threshold' };
 export type BaselineRule = z.output<typeof baselineRuleSchema> & { kind: 'baseline' };
-export type GateRule = ThresholdRule | BaselineRule;
+export type LatencyRule = z.output<typeof latencyRuleSchema> & { kind: 'latency' };
+export type ComparisonRule = BaselineRule | LatencyRule;
+export type GateRule = ThresholdRule | ComparisonRule;
+
+function kindOf(value: unknown): GateRule['kind'] {
+  if (typeof value !== 'object' || value === null) return 'threshold';
+  if ('quantile' in value) return 'latency';
+  return 'baseline-query' in value ? 'baseline' : 'threshold';
+}
+
+const schemas = { threshold: thresholdRuleSchema, baseline: baselineRuleSchema, latency: latencyRuleSchema } as const;
 
 export const gateSchema = z
   .array(
     z.unknown().transform((value, ctx): GateRule => {
-      const isBaseline = typeof value === 'object' && value !== null && 'baseline-query' in value;
-      const schema = isBaseline ? baselineRuleSchema : thresholdRuleSchema;
-      const result = schema.safeParse(value);
+      const kind = kindOf(value);
+      const result = schemas[kind].safeParse(value);
       if (!result.success) {
         for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
         return z.NEVER;
       }
-      return { ...result.data, kind: isBaseline ? 'baseline' : 'threshold' } as GateRule;
+      return { ...result.data, kind } as GateRule;
     }),
     { error: 'must be a YAML list of rules' },
   )
   .min(1, 'needs at least one rule')
   .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, 'rule names must be unique');
 
-export const GATE_EXAMPLE = `gate: "[{name: error-rate, query: 'sum(rate(http_requests_total{version=\\"canary\\",code=~\\"5..\\"}[1m])) / sum(rate(http_requests_total{version=\\"canary\\"}[1m]))', max: 0.01}]"`;
+/** Every query of a rule with the field it came from, in the order the rule lists them. */
+export function queriesOf(rule: GateRule): Array<[field: string, query: string]> {
+  const fields =
+    rule.kind === 'threshold'
+      ? ['query', 'requests-query']
+      : rule.kind === 'baseline'
+        ? ['query', 'total-query', 'baseline-query', 'baseline-total-query']
+        : ['query', 'baseline-query'];
+  return fields.flatMap((field) => {
+    const query = (rule as unknown as Record<string, string | undefined>)[field];
+    return query === undefined ? [] : [[field, query] as [string, string]];
+  });
+}
+
+/** The rule with every query rewritten (placeholders filled in for this run). */
+export function mapQueries<R extends GateRule>(rule: R, map: (query: string) => string): R {
+  const copy = { ...rule } as unknown as Record<string, unknown>;
+  for (const [field, query] of queriesOf(rule)) copy[field] = map(query);
+  return copy as unknown as R;
+}
+
+export const GATE_EXAMPLE = `gate: "[{name: error-rate, query: 'sum(rate(http_requests_total{instance=~\\"{canary-instances}\\",code=~\\"5..\\"}[1m])) / sum(rate(http_requests_total{instance=~\\"{canary-instances}\\"}[1m]))', max: 0.01}]"`;

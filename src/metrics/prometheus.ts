@@ -1,8 +1,10 @@
-import { request } from 'undici';
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.ts';
+import { parseJson, readBounded, send } from '../core/http.ts';
+import { logText } from '../core/untrusted.ts';
 import { duration, httpUrl } from '../core/validate.ts';
-import type { MetricsProvider, Reading } from './provider.ts';
+import { promDurationMs } from './promql.ts';
+import { type MetricsProvider, QueryRejectedError, type VectorReading } from './provider.ts';
 
 export const prometheusSchema = z.strictObject({
   type: z.literal('prometheus'),
@@ -14,59 +16,93 @@ export const prometheusSchema = z.strictObject({
 
 export type PrometheusConfig = z.output<typeof prometheusSchema>;
 
-interface QueryResponse {
-  status: 'success' | 'error';
+/** Answers are a few series; a megabyte-scale answer means a query that selects far too much. */
+const ANSWER_LIMIT = 4 * 1024 * 1024;
+
+interface ApiAnswer {
+  status?: 'success' | 'error';
+  errorType?: string;
   error?: string;
-  data?: { resultType: 'vector' | 'scalar' | 'matrix' | 'string'; result: unknown };
+  data?: unknown;
 }
 
-/** Reads one number out of a Prometheus instant-query answer. */
-export function readingFromResponse(body: QueryResponse): Reading {
-  if (body.status !== 'success' || !body.data) return { noData: `query failed: ${body.error ?? 'no data in the answer'}` };
-  const { resultType, result } = body.data;
-  let text: string;
-  if (resultType === 'scalar') {
-    text = (result as [number, string])[1];
-  } else if (resultType === 'vector') {
-    const samples = result as Array<{ metric: Record<string, string>; value: [number, string] }>;
-    if (samples.length === 0) return { noData: 'empty result' };
-    if (samples.length > 1) return { noData: `the query returned ${samples.length} series; aggregate it to one (e.g. sum(...))` };
-    text = samples[0]!.value[1];
-  } else {
-    return { noData: `the query returned a ${resultType}; it must return one number` };
+/** A sample value as Prometheus writes it: a decimal, `NaN`, `+Inf` or `-Inf`. */
+const sampleValue = (text: string | undefined) => (text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : Number(text));
+
+/** Reads the series out of a Prometheus instant-query answer (`data` of `/api/v1/query`). */
+export function vectorFromResponse(body: ApiAnswer): VectorReading {
+  if (body.status !== 'success' || !body.data) return { noData: `query failed: ${logText(body.error ?? 'no data in the answer')}` };
+  const { resultType, result } = body.data as { resultType?: string; result?: unknown };
+  if (resultType === 'scalar') return { series: [{ labels: {}, value: sampleValue((result as [number, string])[1]) }] };
+  if (resultType !== 'vector' || !Array.isArray(result)) {
+    return { noData: `the query returned a ${logText(String(resultType))}; it must return an instant vector or a number` };
   }
-  const value = Number(text);
-  return Number.isFinite(value) ? { value } : { noData: `value is ${text}` };
+  return {
+    series: (result as Array<{ metric?: Record<string, string>; value?: [number, string] }>).map((s) => ({
+      labels: s.metric ?? {},
+      value: sampleValue(s.value?.[1]),
+    })),
+  };
 }
 
-/** Instant queries against Prometheus' HTTP API (`POST /api/v1/query`). */
+/** Prometheus' HTTP API: instant queries, label names and targets, through the shared HTTP stack. */
 export function prometheus(config: PrometheusConfig): MetricsProvider {
-  const endpoint = new URL('api/v1/query', config.address.endsWith('/') ? config.address : `${config.address}/`);
-  const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
-    accept: 'application/json',
-    ...config.headers,
-  };
+  const base = config.address.endsWith('/') ? config.address : `${config.address}/`;
+  const headers: Record<string, string> = { accept: 'application/json', ...config.headers };
   if (config['bearer-token']) headers.authorization = `Bearer ${config['bearer-token']}`;
+
+  /** One API call; the answer's JSON, or why there is none. A 400 is returned as the answer it is. */
+  const call = async (
+    path: string,
+    params: URLSearchParams,
+    signal: AbortSignal | undefined,
+    post: boolean,
+  ): Promise<{ status: number; body: ApiAnswer } | { noData: string }> => {
+    try {
+      const url = new URL(path, base);
+      if (!post) url.search = params.toString();
+      const response = await send(url, {
+        method: post ? 'POST' : 'GET',
+        headers: post ? { ...headers, 'content-type': 'application/x-www-form-urlencoded' } : headers,
+        body: post ? params.toString() : undefined,
+        timeoutMs: config.timeout,
+        signal,
+      });
+      const text = (await readBounded(response.body, ANSWER_LIMIT, `Prometheus' answer to ${path}`)).toString('utf8');
+      if (response.statusCode >= 500 || response.statusCode === 401 || response.statusCode === 403 || response.statusCode === 404) {
+        return { noData: `Prometheus answered HTTP ${response.statusCode}` };
+      }
+      return { status: response.statusCode, body: parseJson(text, 'Prometheus', 'its API answer') as ApiAnswer };
+    } catch (error) {
+      return { noData: `Prometheus unreachable: ${logText(errorMessage(error))}` };
+    }
+  };
+
   return {
     description: `Prometheus at ${config.address}`,
-    async query(query, signal) {
-      try {
-        const timeout = AbortSignal.timeout(config.timeout);
-        const response = await request(endpoint, {
-          method: 'POST',
-          headers,
-          body: new URLSearchParams({ query }).toString(),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
-        const text = await response.body.text();
-        if (response.statusCode >= 500 || response.statusCode === 401 || response.statusCode === 403) {
-          return { noData: `Prometheus answered HTTP ${response.statusCode}` };
-        }
-        return readingFromResponse(JSON.parse(text) as QueryResponse);
-      } catch (error) {
-        return { noData: `Prometheus unreachable: ${errorMessage(error)}` };
+    async vector(query, signal) {
+      const answer = await call('api/v1/query', new URLSearchParams({ query }), signal, true);
+      if ('noData' in answer) return answer;
+      if (answer.status === 400 && answer.body.errorType === 'bad_data')
+        throw new QueryRejectedError(query, answer.body.error ?? 'bad_data');
+      return vectorFromResponse(answer.body);
+    },
+    async labelNames(selector, signal) {
+      const answer = await call('api/v1/labels', new URLSearchParams({ 'match[]': selector }), signal, false);
+      if ('noData' in answer) return answer;
+      if (answer.body.status !== 'success' || !Array.isArray(answer.body.data)) {
+        return { noData: `the labels API failed: ${logText(answer.body.error ?? `HTTP ${answer.status}`)}` };
       }
+      return (answer.body.data as unknown[]).filter((n): n is string => typeof n === 'string');
+    },
+    async scrapeIntervalMs(signal) {
+      const answer = await call('api/v1/targets', new URLSearchParams({ state: 'active' }), signal, false);
+      if ('noData' in answer || answer.body.status !== 'success') return undefined;
+      const targets = (answer.body.data as { activeTargets?: Array<{ scrapeInterval?: unknown }> } | undefined)?.activeTargets ?? [];
+      const intervals = targets
+        .map((t) => (typeof t.scrapeInterval === 'string' ? promDurationMs(t.scrapeInterval) : undefined))
+        .filter((ms): ms is number => ms !== undefined && ms > 0);
+      return intervals.length ? Math.min(...intervals) : undefined;
     },
   };
 }

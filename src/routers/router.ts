@@ -11,4 +11,17 @@ export interface TrafficRouter {
   setWeight(weight: number): Promise<void>;
   /** The canary's share of traffic now, where the router can tell (a command router cannot). */
   currentWeight?(): Promise<number>;
+  /** Throws RouterChangedError when the router no longer holds what this run last set. */
+  verifyUnchanged?(): Promise<void>;
+}
+
+/**
+ * The router no longer holds what this run last set: someone else (a revert, a person) changed
+ * it. A ramp that meets this ends reverted and leaves the router as it was found.
+ */
+export class RouterChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouterChangedError';
+  }
 }

@@ -1,19 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { readingFromResponse } from '../../src/metrics/prometheus.ts';
+import { vectorFromResponse } from '../../src/metrics/prometheus.ts';
+import { singleValue } from '../../src/metrics/provider.ts';
 
 // Answers as Prometheus' HTTP API documents them for instant queries.
-describe('readingFromResponse', () => {
-  it('reads a one-sample vector and a scalar', () => {
-    expect(
-      readingFromResponse({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }),
-    ).toEqual({ value: 0.25 });
-    expect(readingFromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } })).toEqual({ value: 3 });
+describe('vectorFromResponse and singleValue', () => {
+  it('reads every series of a vector, and a scalar as one series', () => {
+    const body = {
+      status: 'success' as const,
+      data: {
+        resultType: 'vector',
+        result: [
+          { metric: { instance: 'a' }, value: [1, '0.25'] },
+          { metric: { instance: 'b' }, value: [1, '2'] },
+        ],
+      },
+    };
+    expect(vectorFromResponse(body)).toEqual({
+      series: [
+        { labels: { instance: 'a' }, value: 0.25 },
+        { labels: { instance: 'b' }, value: 2 },
+      ],
+    });
+    expect(singleValue(vectorFromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } }))).toEqual({ value: 3 });
   });
 
   it.each([
     [{ status: 'success', data: { resultType: 'vector', result: [] } }, 'empty result'],
     [{ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'NaN'] }] } }, 'value is NaN'],
-    [{ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '+Inf'] }] } }, 'value is +Inf'],
+    [{ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '+Inf'] }] } }, 'value is Infinity'],
     [
       {
         status: 'success',
@@ -27,9 +41,12 @@ describe('readingFromResponse', () => {
       },
       'the query returned 2 series; aggregate it to one (e.g. sum(...))',
     ],
-    [{ status: 'success', data: { resultType: 'matrix', result: [] } }, 'the query returned a matrix; it must return one number'],
-    [{ status: 'error', error: 'parse error' }, 'query failed: parse error'],
+    [
+      { status: 'success', data: { resultType: 'matrix', result: [] } },
+      'the query returned a matrix; it must return an instant vector or a number',
+    ],
+    [{ status: 'error', error: 'timeout\n::error::forged' }, 'query failed: timeout\\n::error::forged'],
   ] as const)('turns %j into no data', (body, why) => {
-    expect(readingFromResponse(body as Parameters<typeof readingFromResponse>[0])).toEqual({ noData: why });
+    expect(singleValue(vectorFromResponse(body as Parameters<typeof vectorFromResponse>[0]))).toEqual({ noData: why });
   });
 });

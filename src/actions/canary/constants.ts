@@ -5,6 +5,8 @@ export const Inputs = {
   Router: 'router',
   Metrics: 'metrics',
   Gate: 'gate',
+  Inconclusive: 'inconclusive',
+  MaxExtension: 'max-extension',
   FailOnRevert: 'fail-on-revert',
   JobSummary: 'job-summary',
 } as const;

@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import type { InconclusivePolicy } from '../../canary/ramp.ts';
 import { parseSteps, type Step } from '../../canary/schedule.ts';
 import { parseDuration } from '../../core/durations.ts';
-import { ConfigurationError } from '../../core/errors.ts';
+import { ConfigurationError, errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';
-import { GATE_EXAMPLE, gateSchema, type GateRule } from '../../gates/rules.ts';
+import { innerSelector } from '../../gates/comparison.ts';
+import { checkPlaceholders } from '../../gates/placeholders.ts';
+import { GATE_EXAMPLE, gateSchema, type GateRule, queriesOf } from '../../gates/rules.ts';
+import { PromqlSyntaxError } from '../../metrics/promql.ts';
 import { METRICS_EXAMPLE, metricsSchema, type MetricsConfig } from '../../metrics/index.ts';
 import { ROUTER_EXAMPLE, routerSchema, type RouterConfig } from '../../routers/index.ts';
+import type { RampSides } from '../../slots/sides.ts';
 import { Inputs } from './constants.ts';
 
 export interface CanaryInputs {
@@ -14,6 +19,16 @@ export interface CanaryInputs {
   router: RouterConfig;
   metrics: MetricsConfig;
   gate: GateRule[];
+  inconclusive: InconclusivePolicy;
+}
+
+/**
+ * Who is stable and who is the canary, as `host:port` servers, for the gate's placeholders: known
+ * when the router names servers by address (nginx); a HAProxy or command router does not.
+ */
+export function routerSides(router: RouterConfig): RampSides | undefined {
+  if (router.type !== 'nginx') return undefined;
+  return { stable: { addresses: [router.stable] }, canary: { addresses: [router.canary] } };
 }
 
 /** Reads and validates every input of the canary action; nothing else happens until this returns. */
@@ -29,6 +44,7 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
   const metrics = parseYamlInput(Inputs.Metrics, required(Inputs.Metrics, METRICS_EXAMPLE), metricsSchema, METRICS_EXAMPLE);
   const gate = parseYamlInput(Inputs.Gate, required(Inputs.Gate, GATE_EXAMPLE), gateSchema as z.ZodType<GateRule[]>, GATE_EXAMPLE);
   const totalHoldMs = steps.reduce((sum, s) => sum + s.holdMs, 0);
+  const sides = routerSides(router);
   for (const rule of gate) {
     if (rule['initial-delay'] >= totalHoldMs && totalHoldMs > 0) {
       throw new ConfigurationError(
@@ -37,6 +53,34 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
         'initial-delay: 30s',
       );
     }
+    for (const [field, query] of queriesOf(rule)) {
+      checkPlaceholders(query, `${rule.name}: ${field}`, Inputs.Gate, false);
+      if (rule.kind !== 'threshold') {
+        try {
+          innerSelector(query, rule.kind);
+        } catch (error) {
+          // A query that does not parse at all is left to the preflight, which quotes Prometheus' own words.
+          if (!(error instanceof PromqlSyntaxError))
+            throw new ConfigurationError(Inputs.Gate, `${rule.name}: ${field}: ${errorMessage(error)}`);
+        }
+      }
+      if (!sides && /\{(canary|stable)-instances\}/.test(query)) {
+        throw new ConfigurationError(
+          Inputs.Gate,
+          `${rule.name}: ${field}: {canary-instances} and {stable-instances} need a router that names its servers by host:port (nginx)`,
+          'query: sum(rate(http_requests_total{version="canary"}[1m]))',
+        );
+      }
+    }
   }
-  return { steps, intervalMs, router, metrics, gate };
+  const action = (getInput(Inputs.Inconclusive).trim() || 'extend').toLowerCase();
+  if (action !== 'extend' && action !== 'revert') {
+    throw new ConfigurationError(Inputs.Inconclusive, `"${action}" is not extend or revert`, 'inconclusive: extend');
+  }
+  const extension = getInput(Inputs.MaxExtension).trim();
+  const inconclusive: InconclusivePolicy = {
+    action,
+    maxExtensionMs: extension ? parseDuration(extension, Inputs.MaxExtension, 'max-extension: 5m') : undefined,
+  };
+  return { steps, intervalMs, router, metrics, gate, inconclusive };
 }

@@ -4,11 +4,13 @@ import { canarySummary } from '../../canary/summary.ts';
 import { booleanInput, coreLogger } from '../../core/action.ts';
 import { cancelled } from '../../core/cancel.ts';
 import { Gate } from '../../gates/gate.ts';
+import { expandPlaceholders } from '../../gates/placeholders.ts';
+import { mapQueries } from '../../gates/rules.ts';
 import { createMetrics, metricsSecrets } from '../../metrics/index.ts';
 import { createRouter } from '../../routers/index.ts';
 import { restoreStable } from '../../routers/restore-stable.ts';
 import { Inputs, Outputs, State } from './constants.ts';
-import { readCanaryInputs } from './inputs.ts';
+import { readCanaryInputs, routerSides } from './inputs.ts';
 
 export async function canaryMain(): Promise<void> {
   const inputs = readCanaryInputs((name) => core.getInput(name));
@@ -17,6 +19,13 @@ export async function canaryMain(): Promise<void> {
   for (const secret of metricsSecrets(inputs.metrics)) core.setSecret(secret);
   const router = createRouter(inputs.router);
   await core.group(`Checking ${router.description}`, () => router.check());
+
+  // The gate's queries name the canary and stable through placeholders; fill them for this run,
+  // then run every query once before any traffic moves.
+  const sides = routerSides(inputs.router);
+  const rules = sides ? inputs.gate.map((rule) => mapQueries(rule, (q) => expandPlaceholders(q, sides))) : inputs.gate;
+  const gate = new Gate(rules, createMetrics(inputs.metrics), inputs.intervalMs);
+  await core.group('Checking every gate query against Prometheus', () => gate.preflight(cancelled));
 
   // From here on traffic may move: the post step needs the router to put it back if main dies.
   core.saveState(State.Router, core.getInput(Inputs.Router));
@@ -30,7 +39,6 @@ export async function canaryMain(): Promise<void> {
     });
   }
 
-  const gate = new Gate(inputs.gate, createMetrics(inputs.metrics), inputs.intervalMs);
   const report = await runRamp({
     steps: inputs.steps,
     intervalMs: inputs.intervalMs,
@@ -38,6 +46,7 @@ export async function canaryMain(): Promise<void> {
     gate,
     logger: coreLogger,
     signal: cancelled,
+    inconclusive: inputs.inconclusive,
     onWeight: (weight) => core.saveState(State.Weight, String(weight)),
   });
   if (report.result === 'promoted' || report.stableRestored) core.saveState(State.Settled, 'true');
