@@ -71,9 +71,9 @@ function grid(axis: ReturnType<typeof timeAxis>, from: number, to: number): numb
   return Array.from({ length: count + 1 }, (_, i) => start + i * step);
 }
 
-/** The value of a step function (sorted by time) at `t`: the last point at or before it. */
+/** The value of a step function (sorted by time) at `t`: the last point at or before it (the first, before any). */
 function at<T extends { at: number }>(points: readonly T[], t: number): T | undefined {
-  let found: T | undefined;
+  let found: T | undefined = points[0];
   for (const p of points) {
     if (p.at > t + 1e-6) break;
     found = p;

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,7 +106,7 @@ describe('canary on real nginx and Prometheus', () => {
     }));
     expect(run.main.outputs.result).toBe('reverted');
     expect(run.main.outputs.reason).toContain('errors-vs-stable');
-    expect(run.main.outputs.reason).toContain('canary fails more than stable');
+    expect(run.main.outputs.reason).toContain('the canary fails more often than stable');
     expectAllOnStable(run);
   });
 
@@ -151,12 +152,12 @@ describe('canary on real nginx and Prometheus', () => {
       },
     );
     expect(run.main.outputs.result).toBe('reverted');
-    expect(run.main.outputs.reason).toMatch(/no data for .* \(Prometheus unreachable/);
+    expect(run.main.outputs.reason).toMatch(/no data for .*: Prometheus unreachable/);
     expectAllOnStable(run);
   });
 
   it('reverts when a reload fails, leaving the last good config in the file', async () => {
-    const counter = join(repoRoot, '.tmp', `reload-count-${process.pid}-${Date.now()}`);
+    const counter = join(await mkdtemp(join(tmpdir(), 'shipgate-reload-count-')), 'count');
     const run = await canaryRun({ canary: 'healthy' }, (l) => ({
       // The first reload (10%) works, the second (50%) fails, the revert's works again.
       router: stringify({

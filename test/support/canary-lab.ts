@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { type App, type AppMode, type Nginx, type Prometheus, startApp, startNginx, startPrometheus } from './services.ts';
-import { LoadGenerator } from './load.ts';
 import { stringify } from 'yaml';
+import { LoadGenerator } from './load.ts';
+import { type App, type AppMode, type AppOptions, type Nginx, type Prometheus, startApp, startNginx, startPrometheus } from './services.ts';
 
 /**
  * A production in miniature for canary tests, the bench and the demo: stable and canary app
  * processes behind real nginx, scraped every second by real Prometheus, under steady HTTP load.
+ * Prometheus labels each target as the README says it should: its own `instance` label only, no
+ * `version`; the gate names the two sides with {canary-instances} and {stable-instances}.
  */
 export interface LabOptions {
   canary: AppMode;
@@ -14,6 +16,11 @@ export interface LabOptions {
   /** Background failure rate of both versions (the stable one too). */
   backgroundErrorRate?: number;
   rps?: number;
+  /** Log-normal latency of every answer around this median (ms) on stable; the canary's is `canaryLatencyFactor` times it. */
+  medianMs?: number;
+  canaryLatencyFactor?: number;
+  /** Counters for a status code appear only once it has been served (no failure series before the first failure). */
+  lazyCounters?: boolean;
 }
 
 export interface Lab {
@@ -29,15 +36,17 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-const ratio = (version: string, window: string) =>
-  `sum(rate(http_requests_total{version="${version}",code="500"}[${window}])) / sum(rate(http_requests_total{version="${version}"}[${window}]))`;
+const on = (side: 'canary' | 'stable') => `instance=~"{${side}-instances}"`;
+
+export const errorRatio = (side: 'canary' | 'stable', window: string) =>
+  `sum(rate(http_requests_total{${on(side)},code="500"}[${window}])) / sum(rate(http_requests_total{${on(side)}}[${window}]))`;
 
 /** The gate the lab's canaries are judged by: error ratio and p95 latency over a short window. */
 export const labGate = [
-  { name: 'error-rate', query: ratio('canary', '10s'), max: 0.02 },
+  { name: 'error-rate', query: errorRatio('canary', '10s'), max: 0.02 },
   {
     name: 'p95-latency',
-    query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{version="canary"}[10s])))',
+    query: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${on('canary')}}[10s])))`,
     max: 0.25,
   },
 ];
@@ -45,24 +54,35 @@ export const labGate = [
 /** Canary against stable on raw counters, for the sequential test. */
 export const baselineRule = {
   name: 'errors-vs-stable',
-  query: 'sum(http_requests_total{version="canary",code="500"})',
-  'total-query': 'sum(http_requests_total{version="canary"})',
-  'baseline-query': 'sum(http_requests_total{version="stable",code="500"})',
-  'baseline-total-query': 'sum(http_requests_total{version="stable"})',
+  query: `sum(http_requests_total{${on('canary')},code="500"})`,
+  'total-query': `sum(http_requests_total{${on('canary')}})`,
+  'baseline-query': `sum(http_requests_total{${on('stable')},code="500"})`,
+  'baseline-total-query': `sum(http_requests_total{${on('stable')}})`,
+};
+
+/** Canary latency against stable's p95, from the apps' histograms. */
+export const latencyRule = {
+  name: 'latency-vs-stable',
+  query: `sum by (le) (http_request_duration_seconds_bucket{${on('canary')}})`,
+  'baseline-query': `sum by (le) (http_request_duration_seconds_bucket{${on('stable')}})`,
+  quantile: 0.95,
 };
 
 export async function startLab(options: LabOptions): Promise<Lab> {
   const background = options.backgroundErrorRate;
-  const stable = await startApp('stable', background ? 'errors' : 'healthy', { errorRate: background });
+  const shared: AppOptions = { medianMs: options.medianMs, lazyCounters: options.lazyCounters };
+  const stable = await startApp('stable', background ? 'errors' : 'healthy', { ...shared, errorRate: background });
   const canaryErrorRate = options.canaryErrorRate ?? background;
   const canary = await startApp('canary', options.canary === 'healthy' && canaryErrorRate ? 'errors' : options.canary, {
+    ...shared,
     errorRate: canaryErrorRate,
     latencyMs: options.canaryLatencyMs,
+    medianMs: options.medianMs !== undefined ? options.medianMs * (options.canaryLatencyFactor ?? 1) : undefined,
   });
   const nginx = await startNginx([stable.address]);
   const prometheus = await startPrometheus([
-    { address: stable.address, labels: { version: 'stable' } },
-    { address: canary.address, labels: { version: 'canary' } },
+    { address: stable.address, labels: {} },
+    { address: canary.address, labels: {} },
   ]);
   const load = new LoadGenerator(`${nginx.url}/`, options.rps ?? 100);
   return {

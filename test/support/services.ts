@@ -66,20 +66,47 @@ export type AppMode = 'healthy' | 'crash' | 'errors' | 'slow' | 'silent';
 export interface App {
   address: string;
   stop(): Promise<void>;
+  /** Stops the process and starts a new one on the same port: its counters start again at zero. */
+  restart(): Promise<void>;
+  /** What this process has served since it started, as it counts it. */
+  served(): Promise<{ requests: number; failures: number }>;
 }
 
-export async function startApp(
-  version: string,
-  mode: AppMode = 'healthy',
-  options: { errorRate?: number; latencyMs?: number } = {},
-): Promise<App> {
+export interface AppOptions {
+  errorRate?: number;
+  latencyMs?: number;
+  /** A log-normal latency on every answer around this median (ms), with sigma `spread`. */
+  medianMs?: number;
+  spread?: number;
+  /** Export a status code's counter only once it has been served (no failure series before the first failure). */
+  lazyCounters?: boolean;
+}
+
+export async function startApp(version: string, mode: AppMode = 'healthy', options: AppOptions = {}): Promise<App> {
   const port = await freePort();
   const args = [join(repoRoot, 'test/fixtures/app.mjs'), '--port', String(port), '--mode', mode, '--version', version];
   if (options.errorRate !== undefined) args.push('--error-rate', String(options.errorRate));
   if (options.latencyMs !== undefined) args.push('--latency-ms', String(options.latencyMs));
-  const child = start(process.execPath, args, `app ${version}`);
-  await waitFor(`app ${version}`, () => httpOk(`http://127.0.0.1:${port}/healthz`));
-  return { address: `127.0.0.1:${port}`, stop: () => stop(child) };
+  if (options.medianMs !== undefined) args.push('--median-ms', String(options.medianMs), '--spread', String(options.spread ?? 0.5));
+  if (options.lazyCounters) args.push('--lazy-counters');
+  const launch = async () => {
+    const child = start(process.execPath, args, `app ${version}`);
+    await waitFor(`app ${version}`, () => httpOk(`http://127.0.0.1:${port}/healthz`));
+    return child;
+  };
+  let child = await launch();
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () => stop(child),
+    async restart() {
+      await stop(child);
+      child = await launch();
+    },
+    async served() {
+      const response = await request(`http://127.0.0.1:${port}/served`);
+      return (await response.body.json()) as { requests: number; failures: number };
+    },
+  };
 }
 
 export interface Nginx {
