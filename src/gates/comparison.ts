@@ -61,6 +61,28 @@ function describe(c: ComparisonReading, rule: ComparisonRule, what: string): str
   return `${head}; ${stats}: inconclusive${low ? ` (below min-requests ${rule['min-requests']})` : ''}${more}`;
 }
 
+/**
+ * Prometheus scrapes each target at its own moment within the interval, so one look may see new
+ * counts from stable and the next from the canary. Increments are held until both sides have
+ * served something, then weighed together: the test sees the same requests, in spans where the
+ * two sides can be compared. When to weigh depends on request counts alone, never on failures.
+ */
+class PairedIncrements {
+  private canary: Counts = { failures: 0, requests: 0 };
+  private stable: Counts = { failures: 0, requests: 0 };
+
+  push(canary: Counts, stable: Counts): [Counts, Counts] | undefined {
+    const sum = (a: Counts, b: Counts) => ({ failures: a.failures + b.failures, requests: a.requests + b.requests });
+    this.canary = sum(this.canary, canary);
+    this.stable = sum(this.stable, stable);
+    if (!(this.canary.requests > 0 && this.stable.requests > 0)) return undefined;
+    const pair: [Counts, Counts] = [this.canary, this.stable];
+    this.canary = { failures: 0, requests: 0 };
+    this.stable = { failures: 0, requests: 0 };
+    return pair;
+  }
+}
+
 /** Reads the series of several queries at once; the first that has no answer says why. */
 async function readAll(metrics: MetricsProvider, queries: Array<[string, string]>, signal?: AbortSignal): Promise<Series[][] | string> {
   const answers = await Promise.all(queries.map(([, q]) => metrics.vector(q, signal)));
@@ -73,6 +95,7 @@ export class BaselineCheck {
   readonly rule: BaselineRule;
   private readonly metrics: MetricsProvider;
   private readonly counters = [0, 1, 2, 3].map(() => new CounterIncrements());
+  private readonly pending = new PairedIncrements();
   /** The selectors inside the sums (the preflight has checked the shape). */
   private selectors: Array<[string, string]> | undefined;
   readonly test: SequentialComparison;
@@ -100,7 +123,8 @@ export class BaselineCheck {
     if (stableTotal!.length === 0) return { kind: 'silent', why: 'no stable traffic counted: baseline-total-query has no series' };
     const increments = series.map((s, i) => this.counters[i]!.advance(s)?.get('') ?? 0);
     const [cf, cr, bf, br] = increments as [number, number, number, number];
-    this.test.add({ failures: cf, requests: cr }, { failures: bf, requests: br });
+    const pair = this.pending.push({ failures: cf, requests: cr }, { failures: bf, requests: br });
+    if (pair) this.test.add(...pair);
     return this.outcome();
   }
 
@@ -124,6 +148,7 @@ export class LatencyCheck {
   readonly rule: LatencyRule;
   private readonly metrics: MetricsProvider;
   private readonly counters = [new CounterIncrements(), new CounterIncrements()];
+  private readonly pending = new PairedIncrements();
   private selectors: Array<[string, string]> | undefined;
   private readonly stableBuckets = new Map<string, number>();
   private boundary: string | undefined;
@@ -153,7 +178,8 @@ export class LatencyCheck {
           failures: Math.max(0, (buckets.get('+Inf') ?? 0) - (buckets.get(this.boundary!) ?? 0)),
           requests: buckets.get('+Inf') ?? 0,
         });
-        this.test.add(slow(canary), slow(stable));
+        const pair = this.pending.push(slow(canary), slow(stable));
+        if (pair) this.test.add(...pair);
       }
       for (const [bucket, n] of stable) this.stableBuckets.set(bucket, (this.stableBuckets.get(bucket) ?? 0) + n);
       this.boundary = this.quantileBucket();

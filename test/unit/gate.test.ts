@@ -180,14 +180,22 @@ describe('Gate: comparisons with stable', () => {
     expect(last!.readings[0]!.comparison!.stable.requests).toBe(3000);
   });
 
-  it('leaves out an increment where one side served nothing, and says so in the counts', async () => {
-    const gate = new Gate(rules([baseline]), scriptedMetrics({ cn: [0, 0, 50], cf: [0, 0, 1], bn: [0, 500, 1000], bf: [0, 5, 6] }), 2000);
-    for (let i = 0; i < 3; i++) await gate.evaluate(at(i * 2000));
-    const verdict = await gate.evaluate(at(6000));
+  it('holds the counts of a side until the other has served too, then weighs them together (scrapes land at different moments)', async () => {
+    // Stable's scrape shows up at look 2, the canary's at look 3.
+    const gate = new Gate(
+      rules([baseline]),
+      scriptedMetrics({ cn: [0, 0, 50], cf: [0, 0, 1], bn: [0, 500, 500, 1000], bf: [0, 5, 5, 6] }),
+      2000,
+    );
+    for (let i = 0; i < 2; i++) expect((await gate.evaluate(at(i * 2000))).readings[0]!.detail).toBe('no canary request counted yet');
+    const verdict = await gate.evaluate(at(4000));
     expect(verdict.readings[0]!.comparison).toMatchObject({
       canary: { failures: 1, requests: 50 },
-      stable: { failures: 1, requests: 500 },
+      stable: { failures: 5, requests: 500 },
     });
+    const next = await gate.evaluate(at(6000));
+    // Stable alone moved: held, not weighed.
+    expect(next.readings[0]!.comparison).toMatchObject({ canary: { failures: 1, requests: 50 }, stable: { failures: 5, requests: 500 } });
   });
 
   it('reads a canary total with no series as silence, not as zero traffic', async () => {
