@@ -144,6 +144,7 @@ export class SequentialComparison {
   private readonly notWorseGrid: Component[];
   private readonly priorRequests: number;
   private decidedWorse = false;
+  private cached: { margin?: SequentialComparison['margin']; more?: number | undefined; moreKnown?: boolean } = {};
   /** The counts the test weighed: increments where a side served nothing are left out. */
   canary: Counts = { failures: 0, requests: 0 };
   stable: Counts = { failures: 0, requests: 0 };
@@ -177,6 +178,7 @@ export class SequentialComparison {
       }
     }
     if (this.worseEvidence >= this.worseBound) this.decidedWorse = true;
+    this.cached = {};
     return true;
   }
 
@@ -192,6 +194,10 @@ export class SequentialComparison {
 
   /** Each side's rate bounds for the absolute margin, and whether they show it. */
   get margin(): { canaryUpper: number; stableLower: number; within: boolean } {
+    return (this.cached.margin ??= this.computeMargin());
+  }
+
+  private computeMargin(): { canaryUpper: number; stableLower: number; within: boolean } {
     const gamma = (1 - this.settings.confidence) / 4;
     const canaryUpper = rateBounds(this.canary, gamma, this.priorRequests).upper;
     const stableLower = rateBounds(this.stable, gamma, this.priorRequests).lower;
@@ -210,6 +216,11 @@ export class SequentialComparison {
    * Undefined with no evidence to extrapolate, or when even a million times as much would not do.
    */
   moreRequestsNeeded(): number | undefined {
+    if (!this.cached.moreKnown) this.cached = { ...this.cached, more: this.computeMoreRequests(), moreKnown: true };
+    return this.cached.more;
+  }
+
+  private computeMoreRequests(): number | undefined {
     if (this.state !== 'inconclusive' || this.canary.requests === 0) return undefined;
     const crosses = (k: number) =>
       logSumExp(this.worseGrid.map((c) => c.logWeight + k * c.llr)) >= this.worseBound ||
