@@ -53,7 +53,8 @@ function lastAtOrBefore(samples: ReadonlyArray<readonly [number, number]>, t: nu
 }
 
 const withoutName = (labels: Record<string, string>) => {
-  const { __name__: _, ...rest } = labels;
+  const rest = { ...labels };
+  delete rest.__name__;
   return rest;
 };
 const signature = (labels: Record<string, string>) =>
@@ -102,11 +103,11 @@ function bucketQuantile(q: number, buckets: Array<{ le: number; count: number }>
   const total = buckets.at(-1)!.count;
   if (total === 0) return NaN;
   const rank = q * total;
-  let b = buckets.findIndex((x) => x.count >= rank);
+  const b = buckets.findIndex((x) => x.count >= rank);
   if (b === buckets.length - 1) return buckets[buckets.length - 2]!.le;
   if (b === 0 && buckets[0]!.le <= 0) return buckets[0]!.le;
   let bucketStart = 0;
-  let bucketEnd = buckets[b]!.le;
+  const bucketEnd = buckets[b]!.le;
   let count = buckets[b]!.count;
   let rankIn = rank;
   if (b > 0) {
@@ -114,7 +115,6 @@ function bucketQuantile(q: number, buckets: Array<{ le: number; count: number }>
     count -= buckets[b - 1]!.count;
     rankIn -= buckets[b - 1]!.count;
   }
-  if (b < 0) b = 0;
   return bucketStart + (bucketEnd - bucketStart) * (rankIn / count);
 }
 
