@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { LoadGenerator } from './load.ts';
 import { type App, type AppMode, type AppOptions, type Nginx, type Prometheus, startApp, startNginx, startPrometheus } from './services.ts';
@@ -68,6 +69,20 @@ export const latencyRule = {
   quantile: 0.95,
 };
 
+async function warmUp(app: App, requests = 400, withinMs = 2000): Promise<void> {
+  const agent = new Agent({ connections: 8 });
+  const deadline = performance.now() + withinMs;
+  try {
+    for (let i = 0; i < requests && performance.now() < deadline; i += 8) {
+      await Promise.all(
+        Array.from({ length: 8 }, () => request(`http://${app.address}/warm-up`, { dispatcher: agent }).then((r) => r.body.dump())),
+      );
+    }
+  } finally {
+    await agent.close();
+  }
+}
+
 export async function startLab(options: LabOptions): Promise<Lab> {
   const background = options.backgroundErrorRate;
   const shared: AppOptions = { medianMs: options.medianMs, lazyCounters: options.lazyCounters };
@@ -79,6 +94,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     latencyMs: options.canaryLatencyMs,
     medianMs: options.medianMs !== undefined ? options.medianMs * (options.canaryLatencyFactor ?? 1) : undefined,
   });
+  // As deploy's smoke checks would, warm both versions up before they are judged: a process that
+  // never served is slower on its first requests (code not yet optimised), which is not the release.
+  await Promise.all([warmUp(stable), warmUp(canary)]);
   const nginx = await startNginx([stable.address]);
   const prometheus = await startPrometheus([
     { address: stable.address, labels: {} },
