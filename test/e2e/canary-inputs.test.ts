@@ -66,6 +66,45 @@ const cases: Array<[string, Record<string, string>, string, RegExp]> = [
   ['a config file without the upstream', { router: router({ upstream: 'other' }) }, 'router', /holds no "upstream other/],
   ['an unknown rule field', { gate: stringify([{ name: 'e', query: 'up', max: 1, maximum: 2 }]) }, 'gate', /maximum/],
   ['a non-boolean flag', { 'fail-on-revert': 'maybe' }, 'fail-on-revert', /not true or false/],
+  ['an unknown inconclusive policy', { inconclusive: 'promote' }, 'inconclusive', /"promote" is not extend or revert/],
+  ['a max-extension that is not a duration', { 'max-extension': 'forever' }, 'max-extension', /not a positive duration/],
+  [
+    'a placeholder that does not exist',
+    { gate: stringify([{ name: 'e', query: 'sum(up{instance=~"{canary-instance}"})', max: 1 }]) },
+    'gate',
+    /e: query: \{canary-instance\} is not a placeholder/,
+  ],
+  [
+    'a slot placeholder without slots',
+    { gate: stringify([{ name: 'e', query: 'sum(up{slot="{canary-slot}"})', max: 1 }]) },
+    'gate',
+    /needs a router with blue and green slots/,
+  ],
+  [
+    'instances a router cannot name',
+    {
+      router: 'type: command\ncommand: [/bin/true, "{weight}"]\n',
+      gate: stringify([{ name: 'e', query: 'sum(up{instance=~"{canary-instances}"})', max: 1 }]),
+    },
+    'gate',
+    /need a router that names its servers by host:port/,
+  ],
+  [
+    'a comparison over rates instead of counters',
+    {
+      gate: stringify([
+        { name: 'vs', query: 'sum(rate(e[1m]))', 'total-query': 'sum(t)', 'baseline-query': 'sum(e)', 'baseline-total-query': 'sum(t)' },
+      ]),
+    },
+    'gate',
+    /vs: query: must be sum\(<selector>\) of a cumulative counter/,
+  ],
+  [
+    'a latency rule without its quantile bounds',
+    { gate: stringify([{ name: 'l', query: 'sum by (le) (h)', 'baseline-query': 'sum by (le) (h)', quantile: 5 }]) },
+    'gate',
+    /quantile must be below 1/,
+  ],
 ];
 
 describe('canary input validation (bundle run as a process)', () => {
