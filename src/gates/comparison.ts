@@ -27,7 +27,7 @@ export function innerSelector(query: string, kind: ComparisonRule['kind']): stri
   return inner.text;
 }
 
-export function comparisonBound(rule: ComparisonRule): string {
+function comparisonBound(rule: ComparisonRule): string {
   return `within ${rule['max-ratio']}× or +${round(rule['max-increase'] * 100)} pp of stable`;
 }
 

@@ -4,7 +4,7 @@ import { exact, round } from './format.ts';
 import type { Outcome } from './outcome.ts';
 import type { ThresholdRule } from './rules.ts';
 
-export function thresholdBound(rule: ThresholdRule): string {
+function thresholdBound(rule: ThresholdRule): string {
   if (rule.min !== undefined && rule.max !== undefined) return `${rule.min} … ${rule.max}`;
   return rule.max !== undefined ? `≤ ${rule.max}` : `≥ ${rule.min}`;
 }
