@@ -26,7 +26,8 @@ async function once(options: LabOptions, inputs: Record<string, string>): Promis
   const lab = await startLab(options);
   try {
     lab.load.start();
-    const step = await runStep('canary', 'main', { inputs: lab.inputs(inputs) });
+    // A hold may be extended by up to 10 minutes while the evidence gathers: give the step room.
+    const step = await runStep('canary', 'main', { inputs: lab.inputs(inputs), timeoutMs: 15 * 60_000 });
     await new Promise((r) => setTimeout(r, 1000));
     const stats = trafficStats(await lab.load.stop());
     const report = JSON.parse(step.outputs.report ?? '{}') as {
