@@ -20,8 +20,8 @@ export function innerSelector(query: string, kind: ComparisonRule['kind']): stri
   if (!shapeOk || expr.args.length !== 1 || inner?.type !== 'selector' || inner.rangeMs !== undefined) {
     throw new Error(
       kind === 'baseline'
-        ? 'must be sum(<selector>) of a cumulative counter, e.g. sum(http_requests_total{instance=~"{canary-instances}"}), with no rate() or range'
-        : 'must be sum by (le) (<histogram _bucket selector>), e.g. sum by (le) (http_request_duration_seconds_bucket{instance=~"{canary-instances}"})',
+        ? 'must be sum(<selector>) of a cumulative counter, with no rate() or range'
+        : 'must be sum by (le) (<selector of a histogram’s _bucket series>)',
     );
   }
   return inner.text;

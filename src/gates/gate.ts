@@ -6,7 +6,6 @@ import type { RuleReading } from './readings.ts';
 import type { GateRule } from './rules.ts';
 import { ThresholdCheck } from './threshold.ts';
 
-
 /** While a rule has no data, look again this often rather than a whole interval later: a fresh
  * weight's first evidence arrives with the next scrape, and a bad canary should not wait for us. */
 export const DATA_POLL_MS = 500;

@@ -60,8 +60,13 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
           innerSelector(query, rule.kind);
         } catch (error) {
           // A query that does not parse at all is left to the preflight, which quotes Prometheus' own words.
-          if (!(error instanceof PromqlSyntaxError))
-            throw new ConfigurationError(Inputs.Gate, `${rule.name}: ${field}: ${errorMessage(error)}`);
+          if (!(error instanceof PromqlSyntaxError)) {
+            const example =
+              rule.kind === 'baseline'
+                ? `${field}: sum(http_requests_total{instance=~"{canary-instances}",code=~"5.."})`
+                : `${field}: sum by (le) (http_request_duration_seconds_bucket{instance=~"{canary-instances}"})`;
+            throw new ConfigurationError(Inputs.Gate, `${rule.name}: ${field}: ${errorMessage(error)}`, example);
+          }
         }
       }
       if (!sides && /\{(canary|stable)-instances\}/.test(query)) {
