@@ -173,6 +173,7 @@ describe('the verdict', () => {
   it('never promotes a canary failing 1.5% against stable’s 0.5% on the little evidence of 20 rps', async () => {
     const run = await canaryRun({ canary: 'healthy', backgroundErrorRate: 0.005, canaryErrorRate: 0.015, rps: 20 }, () => ({
       steps: '25%:30s, 50%:30s, 100%',
+      'max-extension': '30s',
       ...gate(baselineRule),
     }));
     expect(run.main.outputs.result, run.main.outputs.reason).toBe('reverted');

@@ -152,6 +152,22 @@ describe('runRamp', () => {
     expect(events.find((e) => e.kind === 'look')).toMatchObject({ weight: 10, rules: [{ rule: 'errors', state: 'inconclusive' }] });
   });
 
+  it('extends an undecided last hold by at least 10 minutes unless told otherwise', async () => {
+    const clock = simulatedClock();
+    const { router } = recordingRouter();
+    const report = await runRamp({
+      ...options,
+      steps: parseSteps('50%:1s, 100%'),
+      router,
+      clock,
+      gate: gate(
+        metrics(() => 0),
+        [{ name: 'errors', query: 'q', max: 0.05, 'min-requests': 100, 'requests-query': 'n' }],
+      ),
+    });
+    expect(report.steps[0]!.extendedMs).toBe(600_000);
+  });
+
   it('reverts at once on inconclusive evidence when told to', async () => {
     const clock = simulatedClock();
     const { router, weights } = recordingRouter();
@@ -186,7 +202,14 @@ describe('runRamp', () => {
       'baseline-query': 'sum(bf)',
       'baseline-total-query': 'sum(bn)',
     };
-    const report = await runRamp({ ...options, steps: parseSteps('50%:1s, 100%'), router, clock, gate: gate(provider, [rule]) });
+    const report = await runRamp({
+      ...options,
+      steps: parseSteps('50%:1s, 100%'),
+      router,
+      clock,
+      gate: gate(provider, [rule]),
+      inconclusive: { action: 'extend', maxExtensionMs: 1000 },
+    });
     expect(report.result).toBe('reverted');
     expect(report.reason).toMatch(
       /^gate undecided at 50% after the 1s hold and 1s more: vs-stable: inconclusive \(about [\d,]+ more canary requests would decide\)$/,
