@@ -8,7 +8,9 @@ import { substitute, type Placement } from './placement.ts';
 /** An http(s) URL once `{artifact}`, `{slot}` and `{address}` are filled in with plausible values. */
 const templatedUrl = z.string().refine((value) => {
   try {
-    const url = new URL(substitute(value, { artifact: 'a', environment: 'e', slot: 'blue', address: '127.0.0.1:8080' }, true));
+    const url = new URL(
+      substitute(value, { artifact: 'a', version: 'v', environment: 'e', slot: 'blue', address: '127.0.0.1:8080' }, true),
+    );
     return url.protocol === 'http:' || url.protocol === 'https:';
   } catch {
     return false;

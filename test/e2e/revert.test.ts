@@ -109,12 +109,17 @@ describe('revert on real nginx and the GitHub double', () => {
       canary: lab.green,
       'reload-command': lab.nginx.reloadCommand,
     };
-    await new NginxUpstream({ configFile: lab.nginx.upstreamFile, upstream: 'app', reloadCommand: lab.nginx.reloadCommand }).apply(
-      [
-        { address: lab.blue, weight: 50 },
-        { address: lab.green, weight: 50 },
-      ],
-      'canary 50%',
+    await new NginxUpstream({
+      configFile: lab.nginx.upstreamFile,
+      upstream: 'app',
+      owned: [lab.blue, lab.green],
+      reloadCommand: lab.nginx.reloadCommand,
+    }).write(
+      new Map([
+        [lab.blue, 50],
+        [lab.green, 50],
+      ]),
+      undefined,
     );
     lab.github.denied.add('issues');
     const report = {
