@@ -4,6 +4,9 @@ import { Octokit } from '@octokit/rest';
 import type { Logger } from '../core/logger.ts';
 
 const ShipgateOctokit = Octokit.plugin(retry, throttling);
+
+/** A rate limit that resets later than this is reported, not waited for: no step can afford the wait. */
+const MAX_RATE_LIMIT_WAIT_S = 10;
 export type GitHubClient = InstanceType<typeof ShipgateOctokit>;
 
 /**
@@ -13,8 +16,11 @@ export type GitHubClient = InstanceType<typeof ShipgateOctokit>;
 export function createGitHubClient(token: string, apiUrl: string, logger: Logger): GitHubClient {
   const onLimit =
     (what: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-      logger.warning(`GitHub ${what} on ${options.method} ${options.url}; ${retryCount < 2 ? `retrying in ${retryAfter}s` : 'giving up'}.`);
-      return retryCount < 2;
+      const retrying = retryCount < 2 && retryAfter <= MAX_RATE_LIMIT_WAIT_S;
+      logger.warning(
+        `GitHub ${what} on ${options.method} ${options.url}; ${retrying ? `retrying in ${retryAfter}s` : `it resets in ${retryAfter}s: not waiting`}.`,
+      );
+      return retrying;
     };
   return new ShipgateOctokit({
     auth: token,

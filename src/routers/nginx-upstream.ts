@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { runChecked } from '../core/command.ts';
 import { ConfigurationError } from '../core/errors.ts';
@@ -16,6 +17,10 @@ export interface NginxUpstreamOptions {
   reloadCommand: readonly string[];
   testCommand?: readonly string[] | undefined;
 }
+
+// write-file-atomic (CommonJS) hashes __filename into its temp file names when it writes, and
+// an ES module bundle defines none: give it this module's own.
+(globalThis as { __filename?: string }).__filename ??= fileURLToPath(import.meta.url);
 
 const RECORD = /^#\s*shipgate:\s?(.*)$/;
 /** What versions before the router record wrote; replaced by the record on the first write. */
