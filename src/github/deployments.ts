@@ -123,22 +123,25 @@ export class Deployments {
     const limit = options.limit ?? 50;
     const records: DeploymentRecord[] = [];
     // Reading needs only read access, but every caller goes on to write: name what the job needs.
+    // Pages by hand: Octokit's paginate drops per-request options, and with them the deadline.
     await withGitHub(`list the deployments of ${environment}`, WRITE, async () => {
-      const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, {
-        ...this.repo,
-        environment,
-        per_page: 30,
-        ...this.request(options),
-      });
-      for await (const page of pages) {
-        for (const deployment of page.data) {
+      for (let page = 1; records.length < limit; page++) {
+        const { data } = await this.octokit.rest.repos.listDeployments({
+          ...this.repo,
+          environment,
+          per_page: 30,
+          page,
+          ...this.request(options),
+        });
+        for (const deployment of data) {
           const parsed = parsePayload(deployment.payload);
           if ('problem' in parsed) {
             if (looksLikeShipgate(deployment.payload))
               this.logger.warning(`Skipping deployment ${deployment.id} of ${environment}: ${parsed.problem}. It is never put back.`);
             continue;
           }
-          const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+          // The newest 100 statuses say all a revert needs: whether it ever succeeded, and how it ended.
+          const { data: statuses } = await this.octokit.rest.repos.listDeploymentStatuses({
             ...this.repo,
             deployment_id: deployment.id,
             per_page: 100,
@@ -156,6 +159,7 @@ export class Deployments {
           });
           if (records.length >= limit) return;
         }
+        if (data.length < 30) return;
       }
     });
     return records;

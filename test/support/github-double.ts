@@ -64,7 +64,7 @@ export type Permission = 'deployments' | 'issues';
  * (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`); the secondary rate limit (403
  * with `retry-after`); 500 with GitHub's JSON error; 502 with a gateway's HTML page.
  */
-export type FaultKind = 401 | 403 | 'rate-limit' | 'secondary-rate-limit' | 500 | 502;
+export type FaultKind = 401 | 403 | 'rate-limit' | 'secondary-rate-limit' | 500 | 502 | 'slow';
 
 export interface Fault {
   kind: FaultKind;
@@ -78,6 +78,8 @@ export interface Fault {
   times?: number;
   /** Seconds until a rate limit resets (default 3600). */
   resetIn?: number;
+  /** `slow`: answer normally after this many milliseconds. */
+  delayMs?: number;
 }
 
 const OWNER = 'shipgate-test';
@@ -237,7 +239,11 @@ export class GitHubDouble {
     return undefined;
   }
 
-  private static faultAnswer(fault: Fault): { status: number; body: string; headers: Record<string, string> } {
+  private static faultAnswer(fault: Fault & { kind: Exclude<FaultKind, 'slow'> }): {
+    status: number;
+    body: string;
+    headers: Record<string, string>;
+  } {
     const json = (
       status: number,
       message: string,
@@ -302,9 +308,10 @@ export class GitHubDouble {
     const route = specOperations().find((o) => o.method === req.method && o.pattern.test(url.pathname));
     const where = `${req.method} ${url.pathname}`;
     const fault = route && this.faultFor(req.method ?? '', url.pathname + url.search);
-    if (fault) {
+    if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 10_000));
+    if (fault && fault.kind !== 'slow') {
       // Deliberate: not checked against the spec, which documents few of these answers.
-      const answer = GitHubDouble.faultAnswer(fault);
+      const answer = GitHubDouble.faultAnswer(fault as Fault & { kind: Exclude<FaultKind, 'slow'> });
       this.faultsServed.push({ method: req.method ?? '', path: url.pathname + url.search, status: answer.status, at: Date.now() });
       this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status: answer.status });
       res.writeHead(answer.status, answer.headers);
