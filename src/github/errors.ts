@@ -22,8 +22,10 @@ export class GitHubError extends Error {
 }
 
 function said(error: GitHubFailure): string {
-  const data = error.response?.data as { message?: unknown } | undefined;
-  const text = typeof data?.message === 'string' ? data.message : (error.message ?? String(error));
+  const data = error.response?.data as { message?: unknown } | string | undefined;
+  // A gateway in front of GitHub answers with an HTML page: its words are not worth the log line.
+  if (typeof data === 'string' && /^\s*</.test(data)) return 'an HTML error page';
+  const text = typeof data === 'object' && typeof data?.message === 'string' ? data.message : (error.message ?? String(error));
   return logText(text, 200);
 }
 
