@@ -105,7 +105,8 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
   // 2. GitHub: what is reverted, and its record first.
   const failedAfterRelief = async (error: unknown): Promise<never> => {
     const now = await truth().catch(() => undefined);
-    throw new RevertError(`${now ? `${now}; ` : ''}the revert could not finish: ${errorMessage(error)}`, phases, { cause: error });
+    const said = now ? `${now[0]!.toUpperCase()}${now.slice(1)}; the revert` : 'The revert';
+    throw new RevertError(`${said} could not finish: ${errorMessage(error)}`, phases, { cause: error });
   };
   let history: DeploymentRecord[];
   try {
@@ -117,7 +118,7 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
   const plan = planRevert(history, { to, environment: request.environment, runId: deps.runId, request: request.request });
   if (plan.kind === 'impossible') {
     const now = await truth();
-    throw new RevertError(`${now ? `${now}; ` : ''}nothing ${relief ? 'else ' : ''}was reverted: ${plan.why}.`, phases);
+    throw new RevertError(`Nothing ${relief ? 'else ' : ''}was reverted: ${plan.why}${now ? `; ${now}` : ''}.`, phases);
   }
   if (plan.kind === 'unchanged') {
     deps.setOutput('result', 'unchanged');

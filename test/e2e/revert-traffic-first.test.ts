@@ -83,7 +83,7 @@ describe('revert: traffic first, GitHub second', () => {
       const samples = await lab.load.stop();
       expect(step.code).not.toBe(0);
       expect(step.errors).toHaveLength(1);
-      expect(step.errors[0]).toMatch(/^traffic is on v1 \((blue|green)\); the revert could not finish: /);
+      expect(step.errors[0]).toMatch(/^Traffic is on v1 \((blue|green)\); the revert could not finish: /);
       expect(step.errors[0]).toMatch(said);
       expect(step.errors[0]).not.toMatch(kind === 401 ? /permission|deployments: write/ : /$^/);
       const relief = allOnFrom(samples, 'v1');
