@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as core from '@actions/core';
+import { versionOf as releaseVersion } from '../../slots/release.ts';
 import { context } from '@actions/github';
 import { coreLogger } from '../../core/action.ts';
 import { ConfigurationError } from '../../core/errors.ts';
@@ -154,6 +155,8 @@ export async function buildPushMain(): Promise<void> {
   core.setOutput(Outputs.Digest, pushed.digest);
   core.setOutput(Outputs.Image, reference);
   core.setOutput(Outputs.Tags, fullTags.join('\n'));
+  // What deploy and people call this release: the first tag (yours come before the derived ones).
+  core.setOutput(Outputs.Version, tags[0] ?? releaseVersion(reference));
   core.setOutput(
     Outputs.Metadata,
     JSON.stringify({
