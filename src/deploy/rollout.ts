@@ -1,7 +1,7 @@
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Deployments, DeploymentRecord } from '../github/deployments.ts';
-import { RouterChangedError } from '../routers/router.ts';
+import { changedMessage, RouterChangedError } from '../routers/router.ts';
 import { routingExample, type CommandRouting, type SlotRouting } from '../slots/config.ts';
 import { describeRelease, type Release } from '../slots/release.ts';
 import { otherSlot, type SlotName } from '../slots/sides.ts';
@@ -199,7 +199,7 @@ async function stage(slots: Slots, live: SlotName, release: Release, previous: R
   await slots.change((view) => {
     const busy = slotsBusy(view, slots.description);
     if (busy) throw new Error(busy);
-    if (view.live !== live) throw new RouterChangedError(slots.description, `${view.live} live`);
+    if (view.live !== live) throw new RouterChangedError(changedMessage(slots.description, `${view.live} live`));
     const known = view.record?.slots[live] ?? previous;
     return {
       slot: live,

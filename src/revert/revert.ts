@@ -34,6 +34,8 @@ export interface RevertDeps {
   onRelief(what: string): void;
   onCreated(id: number): void;
   setOutput(name: 'result' | 'artifact' | 'version' | 'from' | 'deployment-id', value: string): void;
+  /** For tests: the slots to drive instead of the target's router. */
+  slots?: Slots;
 }
 
 export interface RevertOutcome {
@@ -78,7 +80,7 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
   const { github, logger } = deps;
   const phases: Phase[] = [];
   const slotRouting = [request.target, request.router].find((r): r is SlotRouting => !!r && isSlotRouting(r));
-  const slots = slotRouting && new Slots(slotRouting, logger);
+  const slots = slotRouting && (deps.slots ?? new Slots(slotRouting, logger));
   const run = request.target?.run;
   const routerOnly = request.router && !isSlotRouting(request.router) ? createRouter(request.router, logger) : undefined;
 

@@ -22,15 +22,19 @@ export interface TrafficRouter {
 }
 
 /**
- * Someone else (a revert, a hand edit, another run) changed the router since this run last set
- * it. The run must not overwrite that: a canary ends reverted, a deploy switches nothing.
+ * The router no longer holds what this run last set: someone else (a revert, a person, another
+ * run) changed it. The run must not overwrite that: a canary ends reverted, a deploy switches nothing.
  */
 export class RouterChangedError extends Error {
-  constructor(what: string, found: string) {
-    super(`${what} was changed by someone else (it now holds ${found}); a revert or another run?`);
+  constructor(message: string) {
+    super(message);
     this.name = 'RouterChangedError';
   }
 }
+
+/** The message for a router found holding `found` instead of what this run last set. */
+export const changedMessage = (what: string, found: string) =>
+  `${what} was changed by someone else (it now holds ${found}); a revert or another run?`;
 
 /** One server Shipgate owns, as the router holds it now. */
 export interface ServerState {

@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.ts';
 import { logText } from '../core/untrusted.ts';
 import { HaproxyBackend } from '../routers/haproxy.ts';
 import { NginxUpstream } from '../routers/nginx-upstream.ts';
-import { fingerprint, RouterChangedError, type RouterSnapshot, type WeightedRouter } from '../routers/router.ts';
+import { changedMessage, fingerprint, RouterChangedError, type RouterSnapshot, type WeightedRouter } from '../routers/router.ts';
 import type { SlotRouting } from './config.ts';
 import { withLock } from './lock.ts';
 import { formatRecord, type RouterRecord } from './record.ts';
@@ -93,7 +93,8 @@ export class Slots {
   async verifyUnchanged(): Promise<void> {
     if (this.expected === undefined) return;
     const snapshot = await this.router.read();
-    if (snapshot.fingerprint !== this.expected) throw new RouterChangedError(this.description, describeShares(this.toView(snapshot)));
+    if (snapshot.fingerprint !== this.expected)
+      throw new RouterChangedError(changedMessage(this.description, describeShares(this.toView(snapshot))));
   }
 
   /** Runs `fn` holding the slots lock, which fails fast: for work that puts a version on a slot or ramps onto one. */
@@ -115,7 +116,7 @@ export class Slots {
       const weights = this.weightsFor(target);
       const wanted = fingerprint(weights, target.record ? formatRecord(target.record) : snapshot.recordText);
       if (this.expected !== undefined && snapshot.fingerprint !== this.expected && snapshot.fingerprint !== wanted) {
-        throw new RouterChangedError(this.description, describeShares(view));
+        throw new RouterChangedError(changedMessage(this.description, describeShares(view)));
       }
       if (snapshot.fingerprint === wanted) {
         this.expected = wanted;
