@@ -53,7 +53,15 @@ export async function canaryMain(): Promise<void> {
       },
       onWeight: (weight) => core.saveState(State.Weight, String(weight)),
     },
-  );
+  ).catch(async (error: unknown) => {
+    // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive):
+    // the deployment it was to report on must not wait forever.
+    if (recorder && id !== undefined) {
+      recorder.post(id, 'failure', `The canary did not start: ${errorMessage(error)}`);
+      await recorder.flush(RECORD_MS);
+    }
+    throw error;
+  });
   const { report } = outcome;
   if (report.result === 'promoted' || report.stableRestored) core.saveState(State.Settled, 'true');
 
