@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { finalDescription, runCanary } from '../../canary/release.ts';
+import { RECORD_MS, settleDeployment } from '../../canary/records.ts';
+import { runCanary } from '../../canary/release.ts';
 import { canarySummary } from '../../canary/summary.ts';
 import { booleanInput, coreLogger } from '../../core/action.ts';
 import { cancelled } from '../../core/cancel.ts';
@@ -17,9 +18,6 @@ export interface CanaryDeploymentState {
   id: number;
   context: RunContext;
 }
-
-/** How long the statuses that end the canary may take, once traffic is where it stays. */
-const RECORD_MS = 20_000;
 
 export async function canaryMain(): Promise<void> {
   const inputs = readCanaryInputs((name) => core.getInput(name));
@@ -72,29 +70,8 @@ export async function canaryMain(): Promise<void> {
 
   // Traffic is where it stays: now the record, within a deadline, never the other way round.
   if (recorder && github && id !== undefined) {
-    recorder.post(id, report.result === 'promoted' ? 'success' : 'failure', finalDescription(outcome));
-    const recorded = await recorder.flush(RECORD_MS);
-    if (report.result === 'promoted' && recorded) {
-      try {
-        const deployment = await github.get(id, { signal: AbortSignal.timeout(RECORD_MS) });
-        if (deployment) {
-          const history = await github.history(deployment.environment, { signal: AbortSignal.timeout(RECORD_MS) });
-          const retired = await github.retireEarlier(history, id, { signal: AbortSignal.timeout(RECORD_MS) });
-          if (retired.length) core.info(`Marked earlier deployments ${retired.join(', ')} inactive.`);
-        }
-      } catch (error) {
-        core.warning(`Earlier deployments could not be marked inactive: ${errorMessage(error)}`);
-      }
-    }
-    if (recorder.failures.length) {
-      const where =
-        report.result === 'promoted'
-          ? `traffic is on the canary${outcome.canary ? ` (${outcome.canary.version})` : ''}`
-          : 'traffic is on stable';
-      core.warning(
-        `${where}; deployment ${id} could not be updated (${recorder.failures.join(', ')}). The next Shipgate run records it from the router.`,
-      );
-    }
+    const truth = await settleDeployment(github, recorder, id, outcome, coreLogger);
+    if (truth) core.warning(truth);
   }
 
   if (jobSummary) {
