@@ -95,9 +95,12 @@ async function get(
   let cut = false;
   for await (const chunk of response.body as AsyncIterable<Buffer>) {
     if (needle && !found) {
-      const window = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-      found = window.includes(needle);
-      carry = Buffer.from(window.subarray(Math.max(0, window.length - needle.length + 1)));
+      // Only the seam between chunks is copied: the needle may straddle it.
+      const seam = Buffer.concat([carry, chunk.subarray(0, needle.length - 1)]);
+      found = seam.includes(needle) || chunk.includes(needle);
+      const keep = needle.length - 1;
+      const tail = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([carry, chunk]);
+      carry = Buffer.from(tail.subarray(tail.length - keep));
     }
     if (want.regex && !cut) {
       const room = REGEX_LIMIT - keptBytes;
