@@ -605,7 +605,14 @@ export class RegistryClient {
       : url.origin === this.origin
         ? '. Check the registry host and port in the image name'
         : '';
-    return new RegistryError(`${image}: could not reach ${where} while ${call.what} (${logText(code || errorText(error), 200)})${hint}`);
+    // A name that does not resolve will not resolve in a second either (EAI_AGAIN, a resolver hiccup, is retried).
+    return new RegistryError(
+      `${image}: could not reach ${where} while ${call.what} (${logText(code || errorText(error), 200)})${hint}`,
+      undefined,
+      {
+        retriable: code !== 'ENOTFOUND',
+      },
+    );
   }
 }
 
