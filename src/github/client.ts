@@ -121,11 +121,10 @@ const clock = (date: Date) => `${date.toISOString().slice(11, 19)} UTC`;
  * refused (401); the rate limit used up (naming when it resets); anything else with GitHub's own
  * words, log-safe. 403 keeps its status for `withPermission`, which names the missing permission.
  */
-function describeError(error: unknown, options: { method?: string; url?: string }): unknown {
+function describeError(error: unknown, what: string): unknown {
   if (error instanceof CancelledError || (cancelled.aborted && error === cancelled.reason)) return error;
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof CancelledError) return cause;
-  const what = callText(options);
   if ((error as { name?: string }).name === 'AbortError')
     return new GitHubError(logText(errorText(cause ?? error)), undefined, { cause: error });
   const status = (error as { status?: number }).status;
@@ -157,15 +156,23 @@ function describeError(error: unknown, options: { method?: string; url?: string 
   return error;
 }
 
-/** `GET /repos/acme/app/deployments`: the API's origin is the job's, and the query adds nothing. */
-function callText(options: { method?: string; url?: string }): string {
-  let path = options.url ?? '';
+type Requester = Pick<InstanceType<typeof Octokit>, 'request'>;
+type Endpoint = Parameters<Requester['request']['endpoint']['parse']>[0];
+
+/**
+ * `GET /repos/acme/app/deployments`: the route with its parameters filled in; the API's origin is
+ * the job's, and the query adds nothing.
+ */
+function callText(octokit: Requester, endpoint: unknown): string {
+  const given = endpoint as { method?: string; url?: string };
+  let text = `${given.method ?? ''} ${given.url ?? ''}`;
   try {
-    path = new URL(path, 'https://api.github.invalid').pathname;
+    const { method, url } = octokit.request.endpoint.parse(endpoint as Endpoint);
+    text = `${method} ${new URL(url, 'https://api.github.invalid').pathname}`;
   } catch {
     // keep it as given
   }
-  return logText(`${options.method ?? ''} ${path}`.trim(), 200);
+  return logText(text.trim(), 200);
 }
 
 function errorText(error: unknown): string {
@@ -198,12 +205,11 @@ function until<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: GitHubClientOptions = {}): GitHubClient {
   const maxWaitMs = options.maxRateLimitWaitMs ?? 30_000;
-  const onLimit =
-    (what: string) => (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-      const wait = retryCount < 1 && retryAfter * 1000 <= maxWaitMs && !cancelled.aborted;
-      if (wait) logger.info(`GitHub ${what} on ${callText(request)}: waiting ${retryAfter}s, once.`);
-      return wait;
-    };
+  const onLimit = (what: string) => (retryAfter: number, request: unknown, octokit: Requester, retryCount: number) => {
+    const wait = retryCount < 1 && retryAfter * 1000 <= maxWaitMs && !cancelled.aborted;
+    if (wait) logger.info(`GitHub ${what} on ${callText(octokit, request)}: waiting ${retryAfter}s, once.`);
+    return wait;
+  };
   const octokit = new ShipgateOctokit({
     auth: token,
     baseUrl: apiUrl,
@@ -225,16 +231,14 @@ export function createGitHubClient(token: string, apiUrl: string, logger: Logger
     setTimeout(
       () =>
         wrapUp.abort(
-          new DeadlineError(
-            `GitHub ${endpoint.method} ${endpoint.url} was not done within ${formatDuration(WRAP_UP_MS)} of the cancellation`,
-          ),
+          new DeadlineError(`GitHub ${callText(octokit, endpoint)} was not done within ${formatDuration(WRAP_UP_MS)} of the cancellation`),
         ),
       WRAP_UP_MS,
     ).unref();
     return until(Promise.resolve(request(endpoint)), wrapUp.signal);
   });
   octokit.hook.error('request', (error, endpoint) => {
-    throw describeError(error, endpoint);
+    throw describeError(error, callText(octokit, endpoint));
   });
   return octokit;
 }
