@@ -153,7 +153,10 @@ export function describeRequest(method: string, url: URL): string {
  * message); `settle` stops the deadline once the call is over. `send` uses it; so does the fetch
  * Octokit is given.
  */
-export function requestSignal(what: string, options: Pick<HttpOptions, 'timeoutMs' | 'stallMs' | 'signal'>): { signal: AbortSignal; answered: () => void; settle: () => void } {
+export function requestSignal(
+  what: string,
+  options: Pick<HttpOptions, 'timeoutMs' | 'stallMs' | 'signal'>,
+): { signal: AbortSignal; answered: () => void; settle: () => void } {
   const wrapUp = cancelled.aborted;
   const bulk = options.stallMs !== undefined && !wrapUp;
   const limit = wrapUp ? Math.min(options.timeoutMs, WRAP_UP_MS) : options.timeoutMs;
