@@ -26,10 +26,13 @@ const ANSWER_LIMIT = 8 * 1024 * 1024;
 /** A GitHub API failure with the request, GitHub's own words (log-safe) and what to do. */
 export class GitHubError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: ErrorOptions) {
+  /** GitHub's own message, log-safe, when it answered. */
+  readonly said: string | undefined;
+  constructor(message: string, status?: number, options?: ErrorOptions & { said?: string }) {
     super(message, options);
     this.name = 'GitHubError';
     this.status = status;
+    this.said = options?.said;
   }
 }
 
@@ -152,7 +155,7 @@ function describeError(error: unknown, what: string): unknown {
       { cause: error },
     );
   }
-  if (status !== undefined) return new GitHubError(`GitHub answered ${status} to ${what}: ${said}`, status, { cause: error });
+  if (status !== undefined) return new GitHubError(`GitHub answered ${status} to ${what}: ${said}`, status, { cause: error, said });
   return error;
 }
 
@@ -254,9 +257,9 @@ export async function withPermission<T>(permission: string, doing: string, call:
   } catch (error) {
     const status = (error as { status?: number }).status;
     if (status === 403 && !(error instanceof GitHubRateLimitError)) {
-      const said = error instanceof GitHubError ? error.message : logText(errorText(error));
+      const said = error instanceof GitHubError && error.said !== undefined ? error.said : logText(errorText(error));
       throw new Error(
-        `GitHub refused to ${doing} (${said}). The token needs "${permission}": add \`permissions: { ${permission} }\` to the job, or pass a github-token that has it.`,
+        `GitHub refused to ${doing} (403: ${said}). The token needs "${permission}": add \`permissions: { ${permission} }\` to the job, or pass a github-token that has it.`,
         { cause: error },
       );
     }
