@@ -10,7 +10,7 @@ import { logText } from '../core/untrusted.ts';
 import { basicAuthorization, type Challenge, type Credentials, mergeScopes, parseChallenge, repositoryScope } from './auth.ts';
 import { RegistryError, registryErrorDetail, statusAdvice } from './errors.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
-import { apiHost, isLoopback } from './reference.ts';
+import { apiHost, isLoopback, isValidDigest } from './reference.ts';
 
 /** Bytes of a blob that can be read again from any offset (a file) or only from the start (a download). */
 export interface BlobSource {
@@ -242,7 +242,7 @@ export class RegistryClient {
 
   /**
    * Streams a blob's bytes, following the redirect to storage that registries often answer with;
-   * `send` lets the storage host have none of the registry's credentials (it is another origin).
+   * storage on another origin gets none of the registry's credentials (see `send`).
    */
   async getBlob(repository: string, digest: string): Promise<Readable> {
     const call: Call = {
@@ -312,8 +312,9 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT },
     });
     await response.body.dump();
+    // The header is the registry's word; one that is not a digest is ignored and the manifest hashed instead.
     const digest = header(response, 'docker-content-digest');
-    if (digest) return digest;
+    if (digest && isValidDigest(digest)) return digest;
     const manifest = await this.getManifest(repository, reference);
     if (!manifest) throw new RegistryError(statusAdvice(404, this.image(repository), `resolving ${reference}`), 404);
     return manifest.digest;
@@ -335,7 +336,9 @@ export class RegistryClient {
     await response.body.dump();
     const stored = header(response, 'docker-content-digest');
     if (stored && stored !== digest)
-      throw new RegistryError(`${this.image(repository)}: the registry stored manifest ${reference} as ${stored}, expected ${digest}`);
+      throw new RegistryError(
+        `${this.image(repository)}: the registry stored manifest ${reference} as ${logText(stored, 100)}, expected ${digest}`,
+      );
     return digest;
   }
 
