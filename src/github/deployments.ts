@@ -1,7 +1,6 @@
 import type { Logger } from '../core/logger.ts';
-import type { GitHubClient } from './client.ts';
+import { withPermission, type GitHubClient } from './client.ts';
 import type { RunContext } from './context.ts';
-import { withGitHub } from './errors.ts';
 import { looksLikeShipgate, parsePayload, type DeploymentPayload, type NewPayload } from './payload.ts';
 
 export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
@@ -75,7 +74,7 @@ export class Deployments {
    * built and checked already, and `auto_merge: false` because a deploy must never merge branches.
    */
   async create(deployment: NewDeployment, options: CallOptions = {}): Promise<number> {
-    const response = await withGitHub(`create a deployment in ${deployment.environment}`, WRITE, () =>
+    const response = await withPermission(WRITE, `create a deployment in ${deployment.environment}`, () =>
       this.octokit.rest.repos.createDeployment({
         ...this.repo,
         ref: this.context.sha,
@@ -106,7 +105,7 @@ export class Deployments {
     environmentUrl?: string,
     options: CallOptions = {},
   ): Promise<void> {
-    await withGitHub(`set deployment ${id} to ${state}`, WRITE, () =>
+    await withPermission(WRITE, `set deployment ${id} to ${state}`, () =>
       this.octokit.rest.repos.createDeploymentStatus({
         ...this.repo,
         deployment_id: id,
@@ -129,7 +128,7 @@ export class Deployments {
     const records: DeploymentRecord[] = [];
     // Reading needs only read access, but every caller goes on to write: name what the job needs.
     // Pages by hand: Octokit's paginate drops per-request options, and with them the deadline.
-    await withGitHub(`list the deployments of ${environment}`, WRITE, async () => {
+    await withPermission(WRITE, `list the deployments of ${environment}`, async () => {
       for (let page = 1; records.length < limit; page++) {
         const { data } = await this.octokit.rest.repos.listDeployments({
           ...this.repo,
@@ -172,7 +171,7 @@ export class Deployments {
 
   /** One deployment, its payload checked like every record read back; undefined when it is not Shipgate's. */
   async get(id: number, options: CallOptions = {}): Promise<Omit<DeploymentRecord, 'states'> | undefined> {
-    const { data } = await withGitHub(`read deployment ${id}`, WRITE, () =>
+    const { data } = await withPermission(WRITE, `read deployment ${id}`, () =>
       this.octokit.rest.repos.getDeployment({ ...this.repo, deployment_id: id, ...this.request(options) }),
     );
     const parsed = parsePayload(data.payload);

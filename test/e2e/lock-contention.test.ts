@@ -14,10 +14,12 @@ import { stopAll } from '../support/services.ts';
  */
 let lab: ReleaseLab | undefined;
 afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
+  // Stopped first, so a failed check never leaves servers behind.
+  const problems = lab?.github.problems ?? [];
   await lab?.stop();
   lab = undefined;
   await stopAll();
+  expect(problems).toEqual([]);
 });
 
 describe('the lock', () => {

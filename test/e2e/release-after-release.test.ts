@@ -24,10 +24,12 @@ const HOLD_MS = 5000;
 
 let lab: ReleaseLab | undefined;
 afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
+  // Stopped first, so a failed check never leaves servers behind.
+  const problems = lab?.github.problems ?? [];
   await lab?.stop();
   lab = undefined;
   await stopAll();
+  expect(problems).toEqual([]);
 });
 
 const now = () => performance.timeOrigin + performance.now();

@@ -13,10 +13,12 @@ import { stopAll } from '../support/services.ts';
  */
 let lab: ReleaseLab | undefined;
 afterEach(async () => {
-  expect(lab?.github.problems ?? []).toEqual([]);
+  // Stopped first, so a failed check never leaves servers behind.
+  const problems = lab?.github.problems ?? [];
   await lab?.stop();
   lab = undefined;
   await stopAll();
+  expect(problems).toEqual([]);
 });
 
 const now = () => performance.timeOrigin + performance.now();
@@ -58,15 +60,18 @@ const statesOf = (l: ReleaseLab, version: string, revert = false) =>
 
 describe('revert: traffic first, GitHub second', () => {
   it.each([
-    [500, /GitHub failed to list the deployments of production \(500: Server Error\); GitHub itself is in trouble/],
-    [403, /GitHub refused to list the deployments of production \(403: .*\)\. The token needs "deployments: write"/],
+    [500, /GitHub answered 500 to GET \/repos\/shipgate-test\/app\/deployments: Server Error/],
+    [
+      403,
+      /GitHub refused to list the deployments of production \(403: Resource not accessible by integration.*\)\. The token needs "deployments: write"/,
+    ],
     [
       'rate-limit',
-      /GitHub's rate limit stopped the request to list the deployments of production \(403: API rate limit exceeded.*\); it resets at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 3\d\d\ds\)/,
+      /GitHub refused GET \/repos\/shipgate-test\/app\/deployments: this token's API rate limit holds until \d\d:\d\d:\d\d UTC \(in \d+m(\d+s)?\), longer than this step waits/,
     ],
     [
       401,
-      /GitHub did not accept the token to list the deployments of production \(401: Bad credentials\): it is wrong, expired or revoked/,
+      /GitHub refused the token for GET \/repos\/shipgate-test\/app\/deployments \(401: Bad credentials.*\): it is missing, invalid or expired/,
     ],
   ] as Array<[FaultKind, RegExp]>)(
     'with GitHub answering %s: traffic is back within a second, the error says what is true, and a re-run finishes the record',

@@ -50,16 +50,18 @@ export const slotCommand = (dir: string, modes: Record<string, string>, address 
 
 /**
  * For a test file: a starter that gives each test its own lab, and after each test checks that
- * the GitHub double saw no request or response off GitHub's OpenAPI description, then stops it all.
+ * the GitHub double saw no request or response off GitHub's OpenAPI description, once it is all stopped.
  */
 export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
   let current: DeployLab | undefined;
   afterEach(async () => {
     const lab = current;
     current = undefined;
-    expect(lab?.github.problems ?? []).toEqual([]);
+    const problems = lab?.github.problems ?? [];
+    // Stopped first, so a failed check never leaves servers behind.
     await lab?.stop();
     await stopAll();
+    expect(problems).toEqual([]);
   });
   return async (initial) => (current = await startDeployLab(initial));
 }
