@@ -44,7 +44,7 @@ describe('records that tell the truth when GitHub fails half-way', () => {
     expect(v2.errors).toEqual([]);
     expect(v2.warnings).toContainEqual(
       expect.stringMatching(
-        /^traffic is on v2; the GitHub record could not be written \(GitHub failed to set deployment \d+ to success \(502: an HTML error page\); GitHub itself is in trouble\)\. The next Shipgate run records it from the router\.$/,
+        /^traffic is on v2; the GitHub record could not be written \(GitHub answered 502 to POST \/repos\/shipgate-test\/app\/deployments\/\d+\/statuses: .*\)\. The next Shipgate run records it from the router\.$/,
       ),
     );
     expect(v2.outputs).toMatchObject({ result: 'success', version: 'v2', slot: 'blue', 'previous-artifact': 'v1' });
