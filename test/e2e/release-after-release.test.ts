@@ -78,7 +78,7 @@ describe.each(['nginx', 'haproxy'] as const)('five releases in a row through %s'
     const inputs = await pipelineInputs(lab);
     lab.load.start();
     await sleep(500);
-    const timings: Array<{ version: string; ms: number; rampMs: number }> = [];
+    const timings: Array<{ version: string; ms: number; rampMs: number; deployMs: number; canaryMs: number }> = [];
     const checkpoints: Array<{ after: number; expected: string }> = [];
     let live = artifact('v0', 0);
     for (const [index, release] of RELEASES.entries()) {
@@ -102,7 +102,13 @@ describe.each(['nginx', 'haproxy'] as const)('five releases in a row through %s'
         expect(revert.errors).toEqual([]);
         expect(revert.outputs).toMatchObject({ result: 'reverted', artifact: live, version: 'v3', from: release.artifact });
       }
-      timings.push({ version: release.version, ms: now() - started, rampMs: report.durationMs });
+      timings.push({
+        version: release.version,
+        ms: now() - started,
+        rampMs: report.durationMs,
+        deployMs: deploy.durationMs,
+        canaryMs: canary.durationMs,
+      });
       checkpoints.push({ after: now() + 300, expected: live });
       await sleep(1500);
     }
@@ -155,7 +161,7 @@ describe.each(['nginx', 'haproxy'] as const)('five releases in a row through %s'
 
     for (const t of timings)
       console.log(
-        `${kind} ${t.version}: ${(t.ms / 1000).toFixed(1)} s for the release (ramp ${(t.rampMs / 1000).toFixed(1)} s for ${HOLD_MS / 1000} s of holds)`,
+        `${kind} ${t.version}: ${(t.ms / 1000).toFixed(1)} s for the release (deploy ${(t.deployMs / 1000).toFixed(1)} s, canary step ${(t.canaryMs / 1000).toFixed(1)} s, its ramp ${(t.rampMs / 1000).toFixed(1)} s for ${HOLD_MS / 1000} s of holds)`,
       );
     console.log(`${kind}: ${stats.total} requests, ${stats.routingFailures} failed by switching, ${stats.appErrors} app errors (v4's 6%)`);
   }, 300_000);
