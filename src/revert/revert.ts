@@ -33,6 +33,8 @@ export interface RevertDeps {
   /** Told the moment traffic has gone to the known-good side, before any GitHub call. */
   onRelief(what: string): void;
   onCreated(id: number): void;
+  /** Told once the revert deployment's final status is written: the post step has nothing to settle. */
+  onRecorded?(): void;
   setOutput(name: 'result' | 'artifact' | 'version' | 'from' | 'deployment-id', value: string): void;
   /** For tests: the slots to drive instead of the target's router. */
   slots?: Slots;
@@ -190,7 +192,10 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
     } else how = relief ?? 'stable';
   } catch (error) {
     const message = `could not put ${describeRelease(good)} back: ${errorMessage(error)}`;
-    await github.setStatus(id, 'failure', message).catch((e: unknown) => logger.warning(`Could not record it: ${errorMessage(e)}`));
+    await github.setStatus(id, 'failure', message).then(
+      () => deps.onRecorded?.(),
+      (e: unknown) => logger.warning(`Could not record it: ${errorMessage(e)}`),
+    );
     const now = await truth().catch(() => undefined);
     throw new RevertError(
       `Reverting ${request.environment} to ${describeRelease(good)} failed: ${message}${now ? `; ${now}` : ''}`,
@@ -204,6 +209,7 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
   // 4. The record.
   try {
     await github.setStatus(id, 'success', `${describeRelease(good)} is live again`);
+    deps.onRecorded?.();
     await github.retireEarlier(history, id);
   } catch (error) {
     return failedAfterRelief(error);

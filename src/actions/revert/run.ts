@@ -21,6 +21,8 @@ export async function revertMain(): Promise<void> {
   const github = new Deployments(octokit, context, coreLogger);
   core.saveState(State.Routing, core.getInput(inputs.target ? Inputs.Target : Inputs.Router));
   let outcome;
+  let created = false;
+  let recorded = false;
   try {
     outcome = await revert(
       { ...inputs },
@@ -31,14 +33,17 @@ export async function revertMain(): Promise<void> {
         runId: process.env.GITHUB_RUN_ID!,
         onRelief: (what) => core.info(`Relief: ${what}.`),
         onCreated: (id) => {
+          created = true;
           const saved: RevertPostState = { id, context };
           core.saveState(State.Deployment, JSON.stringify(saved));
         },
+        onRecorded: () => (recorded = true),
         setOutput: (name, value) => core.setOutput(name, value),
       },
     );
   } catch (error) {
-    core.saveState(State.Settled, 'true');
+    // A revert deployment left in progress (cancelled, or GitHub failed) is the post step's to mark error.
+    if (!created || recorded) core.saveState(State.Settled, 'true');
     if (error instanceof RevertError && inputs.jobSummary) {
       await core.summary
         .addRaw(phaseSummary(`❌ ${inputs.environment}: the revert did not finish`, [['Why', error.message]], error.phases))

@@ -20,9 +20,9 @@ export interface RevertPostState {
 
 /**
  * The safety net: when main was killed before it finished, traffic goes to the known-good side
- * again (a split to the record's live slot; the fixed router to stable), and the revert deployment
- * it left in progress is marked error, so no later revert takes it for a finished one. Running
- * the revert again finishes the work: the reverted release was marked failure first.
+ * again (a split to the record's live slot; the fixed router to stable), and a revert deployment
+ * main left in progress (killed, cancelled, or GitHub failing before its last status) is marked
+ * error. Running the revert again finishes the work: the reverted release was marked failure first.
  */
 export async function revertPost(): Promise<void> {
   if (core.getState(State.Settled) === 'true') {
@@ -59,7 +59,7 @@ export async function revertPost(): Promise<void> {
     core.setSecret(token);
     const github = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context, coreLogger);
     await github
-      .setStatus(id, 'error', `The revert did not finish (cancelled or its runner died); ${where}. Run it again.`, undefined, {
+      .setStatus(id, 'error', `The revert did not finish; ${where}. Run it again to finish the record.`, undefined, {
         signal: AbortSignal.timeout(20_000),
       })
       .catch((error: unknown) => core.warning(`Could not mark deployment ${id} error: ${errorMessage(error)}`));
