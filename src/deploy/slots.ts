@@ -22,6 +22,7 @@ export class BlueGreenSlots {
       upstream: config.upstream,
       reloadCommand: config['reload-command'],
       testCommand: config['test-command'],
+      passEnv: config.env,
     });
   }
 

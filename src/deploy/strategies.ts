@@ -77,7 +77,7 @@ export async function recreate(
   logger: Logger,
 ): Promise<void> {
   await phase(phases, logger, `Put ${placement.artifact} live`, async () => {
-    await runPut(target.run, placement, target.timeout);
+    await runPut(target.run, placement, target.timeout, target.env);
     return `${target.run[0]} put ${placement.artifact} live`;
   });
   await verify(checks, placement, phases, logger);
@@ -96,7 +96,7 @@ export async function blueGreen(
   logger: Logger,
 ): Promise<void> {
   await phase(phases, logger, `Put ${placement.artifact} on ${placement.slot}`, async () => {
-    await runPut(slots.config.run, placement, slots.config.timeout);
+    await runPut(slots.config.run, placement, slots.config.timeout, slots.config.env);
     return `${slots.config.run[0]} put ${placement.artifact} on ${placement.slot} (${placement.address})`;
   });
   await verify(checks, placement, phases, logger);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSchema } from '../core/command.ts';
+import { commandSchema, passEnvSchema } from '../core/command.ts';
 import { duration, hostPort } from '../core/validate.ts';
 import { nginxUpstreamFields } from '../routers/nginx.ts';
 
@@ -7,7 +7,7 @@ const run = commandSchema;
 const timeout = duration('10m').default(600_000);
 
 /** Recreate: `run` puts the artifact live in place of the old one. */
-export const commandTargetSchema = z.strictObject({ type: z.literal('command'), run, timeout });
+export const commandTargetSchema = z.strictObject({ type: z.literal('command'), run, timeout, env: passEnvSchema });
 
 /** Blue-green over two slots behind one nginx upstream; `run` puts the artifact on the idle slot. */
 export const nginxTargetSchema = z

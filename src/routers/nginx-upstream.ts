@@ -68,6 +68,8 @@ export interface NginxUpstreamOptions {
   upstream: string;
   reloadCommand: readonly string[];
   testCommand?: readonly string[] | undefined;
+  /** Variables the user named for these commands (`env:`). */
+  passEnv?: readonly string[];
 }
 
 /**
@@ -94,11 +96,11 @@ export class NginxUpstream {
   }
 
   async apply(servers: readonly UpstreamServer[], note: string): Promise<void> {
-    const { configFile, upstream, reloadCommand, testCommand } = this.options;
+    const { configFile, upstream, reloadCommand, testCommand, passEnv } = this.options;
     const next = renderServers(await this.read(), upstream, servers, note);
     await replaceFileTransactionally(configFile, next, async () => {
-      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000 });
-      await runChecked(reloadCommand, { timeoutMs: 30_000 });
+      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000, passEnv });
+      await runChecked(reloadCommand, { timeoutMs: 30_000, passEnv });
     });
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { commandSchema } from '../core/command.ts';
+import { commandSchema, passEnvSchema } from '../core/command.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { hostPort, name } from '../core/validate.ts';
 import { NginxUpstream, upstreamProblem } from './nginx-upstream.ts';
@@ -13,6 +13,7 @@ export const nginxUpstreamFields = {
   upstream: name('upstream'),
   'reload-command': commandSchema.default(['nginx', '-s', 'reload']),
   'test-command': commandSchema.optional(),
+  env: passEnvSchema,
 };
 
 export const nginxRouterSchema = z
@@ -31,6 +32,7 @@ export function nginxRouter(config: NginxRouterConfig): TrafficRouter {
     upstream: config.upstream,
     reloadCommand: config['reload-command'],
     testCommand: config['test-command'],
+    passEnv: config.env,
   });
   return {
     description: upstream.description,
