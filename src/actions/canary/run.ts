@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { runRamp } from '../../canary/ramp.ts';
 import { canarySummary } from '../../canary/summary.ts';
 import { booleanInput, coreLogger } from '../../core/action.ts';
