@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { parse as parseShellWords } from 'shell-quote';
 import { z } from 'zod';
 import { formatDuration } from './durations.ts';
@@ -185,17 +186,21 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
     if (logging) write(`[command]${argv.map((a) => logText(a, 200)).join(' ')}\n`);
     let opened = false;
     let lastNewline = true;
-    const show = (chunk: Buffer) => {
-      if (!logging || chunk.length === 0) return;
+    // One decoder a stream, so a character split between two chunks is not mangled.
+    const show = (decoder: StringDecoder) => (chunk: Buffer) => {
+      const text = decoder.write(chunk);
+      if (!logging || text.length === 0) return;
       if (!opened) {
         write(`::stop-commands::${token}\n`);
         opened = true;
       }
-      write(chunk.toString('utf8'));
-      lastNewline = chunk[chunk.length - 1] === 0x0a;
+      write(text);
+      lastNewline = text.endsWith('\n');
     };
-    child.stdout!.on('data', (chunk: Buffer) => (stdout.push(chunk), show(chunk)));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr.push(chunk), show(chunk)));
+    const showOut = show(new StringDecoder('utf8'));
+    const showErr = show(new StringDecoder('utf8'));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout.push(chunk), showOut(chunk)));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr.push(chunk), showErr(chunk)));
 
     let stopping: 'timedOut' | 'aborted' | undefined;
     let killed = false;

@@ -151,6 +151,14 @@ describe('runCommand', () => {
     expect(text.startsWith('[command]')).toBe(true);
   });
 
+  it('does not mangle a character split between two writes', async () => {
+    const log = logSink();
+    const script =
+      'const b = Buffer.from("été ✓\\n"); process.stdout.write(b.subarray(0, 2)); setTimeout(() => process.stdout.write(b.subarray(2)), 100)';
+    await runCommand([node, '-e', script], { write: log.write });
+    expect(log.text()).toContain('\nété ✓\n');
+  });
+
   it('keeps no more than a bounded tail of a large output, and does not fail on it', async () => {
     let logged = 0;
     const result = await runCommand(
