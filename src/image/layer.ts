@@ -1,7 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,8 +53,8 @@ export async function listContext(context: string, workdir: string): Promise<Con
   for (let i = 1; i <= parts.length; i++) entries.push({ name: parts.slice(0, i).join('/'), type: 'directory', size: 0, mode: 0o755 });
   const filter = await readContextFilter(context);
   const walk = async (dir: string, relative: string): Promise<void> => {
-    const names = (await readdir(dir)).filter((n) => !SKIPPED.has(n)).sort();
-    for (const entryName of names) {
+    const names = (await readdir(dir, { encoding: 'buffer' })).map((raw) => utf8Name(raw, dir, context));
+    for (const entryName of names.filter((n) => !SKIPPED.has(n)).sort()) {
       const source = join(dir, entryName);
       const path = relative ? `${relative}/${entryName}` : entryName;
       const name = root ? `${root}/${path}` : path;
@@ -77,6 +78,23 @@ export async function listContext(context: string, workdir: string): Promise<Con
   };
   await walk(context, '');
   return entries;
+}
+
+/**
+ * A directory entry's name as text, or an error naming it. Names are read as bytes: decoding a
+ * name that is not UTF-8 would replace its bad bytes and point at a file that does not exist. Such a
+ * name is refused rather than packed, because a layer's tar records names as UTF-8 (pax `path`),
+ * so the image could not hold the same name, and distinct names would collapse into one.
+ */
+function utf8Name(raw: Buffer, dir: string, context: string): string {
+  if (isUtf8(raw)) return raw.toString('utf8');
+  const shown = [...raw]
+    .map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+    .join('');
+  const where = relative(context, dir);
+  throw new Error(
+    `The build context has a file whose name is not UTF-8: ${where ? `${where}/` : ''}${shown} (in ${context}). Image layers store names as UTF-8: rename it (e.g. with convmv) or remove it before this step`,
+  );
 }
 
 /** Hashes what streams through it. */

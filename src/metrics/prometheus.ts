@@ -1,6 +1,6 @@
-import { request } from 'undici';
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.ts';
+import { parseJson, readBounded, send } from '../core/http.ts';
 import { duration, httpUrl } from '../core/validate.ts';
 import type { MetricsProvider, Reading } from './provider.ts';
 
@@ -52,18 +52,18 @@ export function prometheus(config: PrometheusConfig): MetricsProvider {
     description: `Prometheus at ${config.address}`,
     async query(query, signal) {
       try {
-        const timeout = AbortSignal.timeout(config.timeout);
-        const response = await request(endpoint, {
+        const response = await send(endpoint, {
           method: 'POST',
           headers,
           body: new URLSearchParams({ query }).toString(),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          timeoutMs: config.timeout,
+          ...(signal ? { signal } : {}),
         });
-        const text = await response.body.text();
+        const text = (await readBounded(response.body, 16 * 1024 * 1024, `Prometheus at ${config.address}`)).toString('utf8');
         if (response.statusCode >= 500 || response.statusCode === 401 || response.statusCode === 403) {
           return { noData: `Prometheus answered HTTP ${response.statusCode}` };
         }
-        return readingFromResponse(JSON.parse(text) as QueryResponse);
+        return readingFromResponse(parseJson(text, `Prometheus at ${config.address}`, 'a query result') as QueryResponse);
       } catch (error) {
         return { noData: `Prometheus unreachable: ${errorMessage(error)}` };
       }

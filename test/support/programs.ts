@@ -10,6 +10,8 @@ export const PACKAGES = {
   htpasswd: 'apache2-utils',
   skopeo: 'skopeo',
   buildah: 'buildah',
+  squid: 'squid',
+  openssl: 'openssl',
   git: 'git',
 } as const;
 

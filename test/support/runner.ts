@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +35,8 @@ export interface StepOptions {
   timeoutMs?: number;
   /** Called once the process is running, e.g. to watch traffic. */
   onStdout?: (chunk: string) => void;
+  /** Called with the process once it is spawned, e.g. to signal it when a hostile server got its request. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Reads a file-command file (GITHUB_OUTPUT, GITHUB_STATE) as the runner does: `k=v` or heredoc. */
@@ -118,6 +120,7 @@ export async function runStep(action: string, entry: 'main' | 'post', options: S
   };
   const started = performance.now();
   const child = spawn(node24, [join(repoRoot, 'dist', action, entry, 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  options.onSpawn?.(child);
   let stdout = '';
   const collect = (chunk: Buffer) => {
     stdout += chunk.toString();
