@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,9 @@ import { join } from 'node:path';
  */
 export async function setup(): Promise<() => Promise<void>> {
   const root = await mkdtemp(join(tmpdir(), 'shipgate-tests-'));
+  // Servers that drop to their own user (squid runs as `proxy`) must pass through to their own
+  // directories below; each of those is mkdtemp's 0700 unless its starter opens it.
+  await chmod(root, 0o711);
   process.env.TMPDIR = root;
   return async () => {
     await rm(root, { recursive: true, force: true, maxRetries: 3 });
