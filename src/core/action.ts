@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './runner.ts';
 import { cancelled, cancelOnSignals } from './cancel.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -7,7 +7,7 @@ import { neutralizeCommands } from './untrusted.ts';
 /**
  * The Logger seam bound to the runner's workflow commands. `info` lines are plain text the runner
  * would still parse for `::commands::`, so none may start one; warnings, debug lines and group
- * names travel as command data, which @actions/core escapes.
+ * names travel as command data, which runner.ts escapes.
  */
 export const coreLogger: Logger = {
   info: (m) => core.info(neutralizeCommands(m)),

@@ -1,4 +1,4 @@
-import { Agent, Dispatcher, ProxyAgent, request } from 'undici';
+import type { Dispatcher, ProxyAgent } from 'undici';
 import { cancelled } from './cancel.ts';
 import { formatDuration } from './durations.ts';
 import { logText } from './untrusted.ts';
@@ -58,59 +58,75 @@ export function proxyFor(url: URL, settings: ProxySettings): string | undefined 
 
 const AGENT_OPTIONS = { keepAliveTimeout: 10_000, connectTimeout: 10_000 };
 
-/** Sends each request straight or through the proxy `proxyFor` picks for its origin. */
-class RunnerProxyAgent extends Dispatcher {
-  readonly #settings: ProxySettings;
-  readonly #direct = new Agent(AGENT_OPTIONS);
-  readonly #proxies = new Map<string, ProxyAgent>();
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | undefined;
 
-  constructor(settings: ProxySettings) {
-    super();
-    this.#settings = settings;
-  }
-
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const proxy = proxyFor(new URL(String(options.origin)), this.#settings);
-    return this.#through(proxy).dispatch(options, handler);
-  }
-
-  #through(proxy: string | undefined): Dispatcher {
-    if (!proxy) return this.#direct;
-    let agent = this.#proxies.get(proxy);
-    if (!agent) this.#proxies.set(proxy, (agent = new ProxyAgent({ ...AGENT_OPTIONS, uri: proxy })));
-    return agent;
-  }
-
-  #all(): Dispatcher[] {
-    return [this.#direct, ...this.#proxies.values()];
-  }
-
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    const done = Promise.all(this.#all().map((d) => d.close())).then(() => {});
-    if (!callback) return done;
-    void done.then(callback);
-  }
-
-  override destroy(): Promise<void>;
-  override destroy(error: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(error: Error | null, callback: () => void): void;
-  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
-    const error = typeof first === 'function' ? null : (first ?? null);
-    const callback = typeof first === 'function' ? first : second;
-    const done = Promise.all(this.#all().map((d) => d.destroy(error))).then(() => {});
-    if (!callback) return done;
-    void done.then(callback);
-  }
+/**
+ * undici, loaded by the first request rather than when the action starts: it is most of a bundle,
+ * and parsing it before the first log line made every action start slower than actions/checkout.
+ * ncc puts it in a chunk of its own beside the bundle (`npm run bench -- bundles`).
+ */
+export function loadUndici(): Promise<Undici> {
+  undici ??= import('undici');
+  return undici;
 }
 
-let shared: Dispatcher | undefined;
+/** Sends each request straight or through the proxy `proxyFor` picks for its origin. */
+function runnerProxyAgent({ Agent, Dispatcher, ProxyAgent }: Undici, settings: ProxySettings): Dispatcher {
+  class RunnerProxyAgent extends Dispatcher {
+    readonly #settings: ProxySettings;
+    readonly #direct = new Agent(AGENT_OPTIONS);
+    readonly #proxies = new Map<string, ProxyAgent>();
+
+    constructor(settings: ProxySettings) {
+      super();
+      this.#settings = settings;
+    }
+
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      const proxy = proxyFor(new URL(String(options.origin)), this.#settings);
+      return this.#through(proxy).dispatch(options, handler);
+    }
+
+    #through(proxy: string | undefined): Dispatcher {
+      if (!proxy) return this.#direct;
+      let agent = this.#proxies.get(proxy);
+      if (!agent) this.#proxies.set(proxy, (agent = new ProxyAgent({ ...AGENT_OPTIONS, uri: proxy })));
+      return agent;
+    }
+
+    #all(): Dispatcher[] {
+      return [this.#direct, ...this.#proxies.values()];
+    }
+
+    override close(): Promise<void>;
+    override close(callback: () => void): void;
+    override close(callback?: () => void): Promise<void> | void {
+      const done = Promise.all(this.#all().map((d) => d.close())).then(() => {});
+      if (!callback) return done;
+      void done.then(callback);
+    }
+
+    override destroy(): Promise<void>;
+    override destroy(error: Error | null): Promise<void>;
+    override destroy(callback: () => void): void;
+    override destroy(error: Error | null, callback: () => void): void;
+    override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
+      const error = typeof first === 'function' ? null : (first ?? null);
+      const callback = typeof first === 'function' ? first : second;
+      const done = Promise.all(this.#all().map((d) => d.destroy(error))).then(() => {});
+      if (!callback) return done;
+      void done.then(callback);
+    }
+  }
+  return new RunnerProxyAgent(settings);
+}
+
+let shared: Promise<Dispatcher> | undefined;
 
 /** The dispatcher every request of the step goes through, built from the environment once. */
-export function dispatcher(): Dispatcher {
-  shared ??= new RunnerProxyAgent(proxySettings());
+export function dispatcher(): Promise<Dispatcher> {
+  shared ??= loadUndici().then((loaded) => runnerProxyAgent(loaded, proxySettings()));
   return shared;
 }
 
@@ -204,11 +220,12 @@ export async function send(url: string | URL, options: HttpOptions): Promise<Dis
   const idle = options.stallMs !== undefined && !cancelled.aborted ? options.stallMs : options.timeoutMs + 1000;
   let response: Dispatcher.ResponseData;
   try {
+    const { request } = await loadUndici();
     response = await request(target, {
       method,
       headers: options.headers ?? {},
       body: options.body ?? null,
-      dispatcher: dispatcher(),
+      dispatcher: await dispatcher(),
       signal,
       headersTimeout: idle,
       bodyTimeout: idle,

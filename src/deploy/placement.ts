@@ -53,9 +53,14 @@ export function placementsFor(texts: readonly string[], placement: Placement): P
 }
 
 /** Runs the user's `run` command (argv, no shell) for this placement; throws if it exits non-zero. */
-export async function runPut(run: readonly string[], placement: Placement, timeoutMs: number): Promise<void> {
+export async function runPut(
+  run: readonly string[],
+  placement: Placement,
+  timeoutMs: number,
+  passEnv: readonly string[] = [],
+): Promise<void> {
   await runChecked(
     run.map((arg) => substitute(arg, placement)),
-    { env: placementEnv(placement), timeoutMs },
+    { env: placementEnv(placement), timeoutMs, passEnv },
   );
 }

@@ -142,11 +142,11 @@ export async function deploy(request: DeployRequest, deps: DeployDeps): Promise<
     try {
       deps.signal.throwIfAborted();
       if (target.kind === 'command') {
-        await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger);
+        await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger, target.routing.env);
         await verify(checks, placement, phases, logger);
       } else {
         await stage(slots!, live!, release, previous);
-        await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger);
+        await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger, target.routing.env);
         await verify(checks, placement, phases, logger);
         if (strategy === 'blue-green') await switchTo(slots!, idle!, live!, phases, logger);
       }
@@ -278,7 +278,7 @@ async function failure(error: unknown, context: FailureContext): Promise<DeployO
     const back: Placement = { ...placement, ...previous };
     try {
       await logger.group(`Putting ${describeRelease(previous)} back`, async () => {
-        await put(request.target.routing.run, request.target.routing.timeout ?? 600_000, back, phases, logger);
+        await put(request.target.routing.run, request.target.routing.timeout ?? 600_000, back, phases, logger, request.target.routing.env);
         await verify({ health: request.health, smoke: [] }, back, phases, logger);
       });
       outcome = `; ${describeRelease(previous)} was put back (redeployed)`;

@@ -73,11 +73,18 @@ export async function verify(checks: Checks, placement: Placement, phases: Phase
 }
 
 /** Puts the artifact where `placement` says with the user's `run`: once per server when it names `{address}`. */
-export async function put(run: readonly string[], timeoutMs: number, placement: Placement, phases: Phase[], logger: Logger): Promise<void> {
+export async function put(
+  run: readonly string[],
+  timeoutMs: number,
+  placement: Placement,
+  phases: Phase[],
+  logger: Logger,
+  passEnv: readonly string[] = [],
+): Promise<void> {
   const where = placement.slot ? ` on ${placement.slot}` : ' live';
   await phase(phases, logger, `Put ${placement.version}${where}`, async () => {
     const targets = placementsFor(run, placement);
-    for (const target of targets) await runPut(run, target, timeoutMs);
+    for (const target of targets) await runPut(run, target, timeoutMs, passEnv);
     const servers = placement.slot ? ` (${targets.map((t) => t.address ?? (placement.addresses ?? []).join(', ')).join(', ')})` : '';
     return `${run[0]} put ${placement.artifact}${where}${servers}`;
   });

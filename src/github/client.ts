@@ -1,10 +1,10 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { fetch as undiciFetch, Response } from 'undici';
+import type { fetch as UndiciFetch, Response } from 'undici';
 import { CancelledError, cancelled } from '../core/cancel.ts';
 import { formatDuration } from '../core/durations.ts';
-import { DeadlineError, describeRequest, dispatcher, parseJson, readBounded, requestSignal, WRAP_UP_MS } from '../core/http.ts';
+import { DeadlineError, describeRequest, dispatcher, loadUndici, parseJson, readBounded, requestSignal, WRAP_UP_MS } from '../core/http.ts';
 import type { Logger } from '../core/logger.ts';
 import { logText } from '../core/untrusted.ts';
 
@@ -74,10 +74,11 @@ function githubFetch(timeoutMs: number, logger: Logger): typeof globalThis.fetch
     for (let attempt = 1; ; attempt++) {
       const { signal, answered, settle } = requestSignal(what, { timeoutMs, ...(init.signal ? { signal: init.signal } : {}) });
       try {
+        const { fetch: undiciFetch, Response } = await loadUndici();
         const response = await undiciFetch(url, {
-          ...(init as Parameters<typeof undiciFetch>[1]),
+          ...(init as Parameters<typeof UndiciFetch>[1]),
           signal,
-          dispatcher: dispatcher(),
+          dispatcher: await dispatcher(),
         });
         answered();
         const bytes = response.body ? await readBounded(response.body, ANSWER_LIMIT, `${what}: the answer`) : Buffer.alloc(0);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, gzip } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import type { ProducedBlob } from '../registry/client.ts';
+import { readContextFilter } from './dockerignore.ts';
 
 /** A file of the build context as it goes into the layer. */
 export interface ContextEntry {
@@ -40,23 +41,33 @@ export interface LayerBlob {
 const SKIPPED = new Set(['.git']);
 
 /**
- * Lists the context under `workdir`, sorted, with the parents of workdir first. Modes are reduced
- * to what git records (executable or not), so a checkout under any umask gives the same layer.
+ * Lists the context under `workdir`, sorted, with the parents of workdir first, leaving out what
+ * the context's `.dockerignore` excludes (so `.env` or `.npmrc` an earlier step wrote stay out, as
+ * with `docker build`). Modes are reduced to what git records (executable or not), so a checkout
+ * under any umask gives the same layer.
  */
 export async function listContext(context: string, workdir: string): Promise<ContextEntry[]> {
   const root = posix.normalize(workdir).replace(/^\/+|\/+$/g, '');
   const entries: ContextEntry[] = [];
   const parts = root ? root.split('/') : [];
   for (let i = 1; i <= parts.length; i++) entries.push({ name: parts.slice(0, i).join('/'), type: 'directory', size: 0, mode: 0o755 });
-  const walk = async (dir: string, prefix: string): Promise<void> => {
+  const filter = await readContextFilter(context);
+  const walk = async (dir: string, relative: string): Promise<void> => {
     const names = (await readdir(dir, { encoding: 'buffer' })).map((raw) => utf8Name(raw, dir, context));
     for (const entryName of names.filter((n) => !SKIPPED.has(n)).sort()) {
       const source = join(dir, entryName);
-      const name = prefix ? `${prefix}/${entryName}` : entryName;
+      const path = relative ? `${relative}/${entryName}` : entryName;
+      const name = root ? `${root}/${path}` : path;
       const info = await lstat(source);
+      const excluded = filter.excludes(path);
       if (info.isDirectory()) {
-        entries.push({ name, type: 'directory', source, size: 0, mode: 0o755 });
-        await walk(source, name);
+        if (excluded && !filter.mayReinclude(path)) continue;
+        const at = entries.length;
+        await walk(source, path);
+        // An excluded directory is there only as the parent of what an exception put back.
+        if (!excluded || entries.length > at) entries.splice(at, 0, { name, type: 'directory', source, size: 0, mode: 0o755 });
+      } else if (excluded) {
+        continue;
       } else if (info.isFile()) {
         entries.push({ name, type: 'file', source, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
       } else if (info.isSymbolicLink()) {
@@ -65,7 +76,7 @@ export async function listContext(context: string, workdir: string): Promise<Con
       // Sockets, FIFOs and devices have no place in an image layer built from a checkout.
     }
   };
-  await walk(context, root);
+  await walk(context, '');
   return entries;
 }
 

@@ -186,7 +186,7 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
     if (slots) how = await putBack(slots, good, history, request, run, phases, logger, deps.signal);
     else if (request.target?.type === 'command' && run) {
       const placement = { ...good, environment: request.environment };
-      await put(run, request.target.timeout ?? 600_000, placement, phases, logger);
+      await put(run, request.target.timeout ?? 600_000, placement, phases, logger, request.target.env);
       await verify({ health: request.health, smoke: [], signal: deps.signal }, placement, phases, logger);
       how = 'redeployed';
     } else how = relief ?? 'stable';
@@ -379,7 +379,7 @@ async function putBack(
       if (v.live !== live || v.split) throw new Error(`${slots.description} changed while the revert was working (${describeTraffic(v)})`);
       return { slot: live, percent: 100, record: { live, slots: { ...v.record?.slots, [idle]: good } } };
     });
-    await put(run, slotsTimeout(request), placement, phases, logger);
+    await put(run, slotsTimeout(request), placement, phases, logger, request.target?.env);
     await verify(checks, placement, phases, logger);
     await switchTo(slots, idle, idle, phases, logger);
   });

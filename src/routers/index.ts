@@ -10,7 +10,7 @@ export { ROUTING_EXAMPLE as ROUTER_EXAMPLE, routingSchema as routerSchema, type 
 export function createRouter(config: Routing, logger: Logger): TrafficRouter {
   if (config.type === 'command') {
     if (!config.command) throw new Error('a command router needs command');
-    return commandRouter({ type: 'command', command: config.command, timeout: config.timeout ?? 60_000 });
+    return commandRouter({ type: 'command', command: config.command, timeout: config.timeout ?? 60_000, env: config.env });
   }
   if (!isFixedRouting(config)) throw new Error('a slot router is driven through src/slots');
   return fixedRouter(config, logger);

@@ -16,6 +16,8 @@ export interface NginxUpstreamOptions {
   owned: readonly string[];
   reloadCommand: readonly string[];
   testCommand?: readonly string[] | undefined;
+  /** Variables the user named for these commands (`env:`). */
+  passEnv?: readonly string[];
 }
 
 // write-file-atomic (CommonJS) hashes __filename into its temp file names when it writes, and
@@ -64,7 +66,7 @@ export class NginxUpstream implements WeightedRouter {
   }
 
   async write(weights: ReadonlyMap<string, number>, record: RouterRecord | undefined): Promise<void> {
-    const { configFile, reloadCommand, testCommand } = this.options;
+    const { configFile, reloadCommand, testCommand, passEnv } = this.options;
     const previous = await readFile(configFile, 'utf8');
     const block = this.block(previous);
     const next = editUpstream(
@@ -76,8 +78,8 @@ export class NginxUpstream implements WeightedRouter {
     if (next === previous) return;
     await writeFileAtomic(configFile, next);
     try {
-      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000 });
-      await runChecked(reloadCommand, { timeoutMs: 30_000 });
+      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000, ...(passEnv ? { passEnv } : {}) });
+      await runChecked(reloadCommand, { timeoutMs: 30_000, ...(passEnv ? { passEnv } : {}) });
     } catch (error) {
       await writeFileAtomic(configFile, previous);
       throw error;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSchema } from '../core/command.ts';
+import { commandSchema, passEnvSchema } from '../core/command.ts';
 import { duration, hostPort, name } from '../core/validate.ts';
 import type { SlotName } from './sides.ts';
 
@@ -25,6 +25,8 @@ const sides = <T extends z.ZodType<string[]>>(members: T) => ({
   /** deploy and revert: puts an artifact on a slot; the canary ignores it. */
   run: commandSchema.optional(),
   timeout: duration('10m').optional(),
+  /** Variables of the step's environment the commands get (credentials only when named here). */
+  env: passEnvSchema,
 });
 
 function checkSides(value: { blue?: string[]; green?: string[]; stable?: string[]; canary?: string[] }, ctx: z.RefinementCtx): void {
@@ -67,6 +69,7 @@ export const commandRoutingSchema = z.strictObject({
   command: commandSchema.optional(),
   run: commandSchema.optional(),
   timeout: duration('10m').optional(),
+  env: passEnvSchema,
 });
 
 export const routingSchema = z.discriminatedUnion('type', [nginxRoutingSchema, haproxyRoutingSchema, commandRoutingSchema], {

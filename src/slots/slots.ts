@@ -64,6 +64,7 @@ export class Slots {
             owned,
             reloadCommand: routing['reload-command'],
             testCommand: routing['test-command'],
+            passEnv: routing.env,
           })
         : new HaproxyBackend({ socket: routing.socket, backend: routing.backend, owned, logger }));
   }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,7 +157,7 @@ describe('canary on real nginx and Prometheus', () => {
   });
 
   it('reverts when a reload fails, leaving the last good config in the file', async () => {
-    const counter = join(repoRoot, '.tmp', `reload-count-${process.pid}-${Date.now()}`);
+    const counter = join(await mkdtemp(join(tmpdir(), 'shipgate-reloads-')), 'count');
     const run = await canaryRun({ canary: 'healthy' }, (l) => ({
       // The first reload (10%) works, the second (50%) fails, the revert's works again.
       router: stringify({

@@ -27,6 +27,8 @@ export interface DeployLab {
   nginxTarget(overrides?: Record<string, unknown>): string;
   /** Runs an action's main against this lab's GitHub double. */
   run(action: 'deploy' | 'revert', inputs: Record<string, string>): Promise<StepResult>;
+  /** The same, with extra variables in the step's environment (`env:` of a workflow step). */
+  runWith(action: 'deploy' | 'revert', inputs: Record<string, string>, env: Record<string, string>): Promise<StepResult>;
   /** The servers nginx's upstream routes to, as the config file says. */
   upstream(): Promise<string[]>;
   upstreamText(): Promise<string>;
@@ -96,10 +98,11 @@ export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {
         run: slotCommand(dir, modes),
         ...overrides,
       }),
-    run: (action, inputs) =>
+    run: (action, inputs) => lab.runWith(action, inputs, {}),
+    runWith: (action, inputs, env) =>
       runStep(action, 'main', {
         inputs: { 'github-token': 'ghs_doubletoken000000000000000000000000', ...inputs },
-        env: github.env(),
+        env: { ...github.env(), ...env },
         timeoutMs: 60_000,
       }),
     async upstream() {

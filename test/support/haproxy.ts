@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { haproxyCommand } from '../../src/routers/haproxy.ts';
+import { requirePrograms } from './programs.ts';
 import { freePort, waitFor } from './services.ts';
 
 export interface Haproxy {
@@ -16,6 +17,7 @@ export interface Haproxy {
 
 /** HAProxy in the foreground: backend `app` with servers `stable` (weight 100) and `canary` (weight 0). */
 export async function startHaproxy(stable: string, canary: string): Promise<Haproxy> {
+  requirePrograms('haproxy');
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-haproxy-'));
   const port = await freePort();
   const socket = join(dir, 'admin.sock');

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requirePrograms } from './programs.ts';
 
 /**
  * Deliberately hostile or broken servers standing in for the other side (a registry, GitHub,
@@ -49,6 +50,7 @@ export interface Certificate {
 
 /** A self-signed certificate for these DNS names and IP addresses (openssl). */
 export function selfSigned(names: string[]): Certificate {
+  requirePrograms('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'shipgate-tls-'));
   const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
   execFileSync(

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requirePrograms } from './programs.ts';
 import { freePort, waitFor } from './services.ts';
 
 /**
@@ -20,6 +21,7 @@ export interface Squid {
 }
 
 export async function startSquid(hosts: Record<string, string>): Promise<Squid> {
+  requirePrograms('squid');
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-squid-'));
   // squid drops root for its own user ("proxy"), which must be able to write its logs here.
   await chmod(dir, 0o777);

@@ -99,6 +99,7 @@ export async function startReleaseLab(kind: 'nginx' | 'haproxy', initial: string
             }
           : { type: 'haproxy', socket: haproxy!.socket, backend: 'app', blue: haproxy!.names.blue, green: haproxy!.names.green }),
         run: slotCommand(dir, modes),
+        env: [],
         ...overrides,
       }),
     run: (action, entryPoint, inputs, options = {}) =>

@@ -63,10 +63,25 @@ function unescapeCommandData(data: string): string {
   return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
+/** The lines the runner reads as commands: none between `::stop-commands::TOKEN` and `::TOKEN::`. */
+function commandLines(stdout: string): string[] {
+  const lines: string[] = [];
+  let resume: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (resume !== undefined) {
+      if (line === resume) resume = undefined;
+      continue;
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line);
+    if (stop) resume = `::${stop[1]}::`;
+    else lines.push(line);
+  }
+  return lines;
+}
+
 function commandMessages(stdout: string, command: string): string[] {
   const prefix = new RegExp(`^::${command}[^:]*::`);
-  return stdout
-    .split('\n')
+  return commandLines(stdout)
     .filter((line) => prefix.test(line))
     .map((line) => unescapeCommandData(line.replace(prefix, '')));
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { versionOf as releaseVersion } from '../../slots/release.ts';
 import { coreLogger } from '../../core/action.ts';
 import { ConfigurationError } from '../../core/errors.ts';

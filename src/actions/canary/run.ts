@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { RECORD_MS, settleDeployment } from '../../canary/records.ts';
 import { runCanary } from '../../canary/release.ts';
 import { canarySummary } from '../../canary/summary.ts';

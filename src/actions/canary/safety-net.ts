@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { cancelled } from '../../core/cancel.ts';
 import { deploy } from '../../deploy/rollout.ts';

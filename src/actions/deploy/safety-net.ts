@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { markdownText } from '../../core/untrusted.ts';
 import { tokenInput } from '../../deploy/inputs.ts';
