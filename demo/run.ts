@@ -1,7 +1,11 @@
 // `npm run demo`: two real canaries on this machine. nginx routes steady load between a stable
 // and a canary app process, Prometheus scrapes both every second, and the bundled canary action
 // (dist/canary/main) ramps traffic, printing each gate reading and its decision.
-// Needs nginx and Prometheus on PATH (Debian: apt-get install -y nginx prometheus).
+// Needs nginx and Prometheus: `scripts/install-packages demo` installs them on Debian or Ubuntu.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { missingPrograms } from '../test/support/programs.ts';
 import { type AppMode, stopAll } from '../test/support/services.ts';
 import { startLab } from '../test/support/canary-lab.ts';
 import { trafficStats } from '../test/support/load.ts';
@@ -36,9 +40,18 @@ async function demo(title: string, canary: AppMode, options: { canaryErrorRate?:
   }
 }
 
+const missing = missingPrograms(['nginx', 'prometheus'], 'scripts/install-packages demo');
+if (missing) {
+  console.error(`npm run demo: ${missing}`);
+  process.exit(1);
+}
+// nginx prefixes, Prometheus data and the runner's files live here, and go when the demo ends.
+const scratch = await mkdtemp(join(tmpdir(), 'shipgate-demo-'));
+process.env.TMPDIR = scratch;
 try {
   await demo('A healthy canary: ramped 10% → 50% → 100% and promoted', 'healthy');
   await demo('A canary failing 6% of requests: reverted as soon as the gate sees it', 'errors', { canaryErrorRate: 0.06 });
 } finally {
   await stopAll();
+  await rm(scratch, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
-import * as core from '@actions/core';
-import { cancelOnSignals } from './cancel.ts';
+import * as core from './runner.ts';
+import { cancelled, cancelOnSignals } from './cancel.ts';
 import { ConfigurationError, errorMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { neutralizeCommands } from './untrusted.ts';
@@ -7,7 +7,7 @@ import { neutralizeCommands } from './untrusted.ts';
 /**
  * The Logger seam bound to the runner's workflow commands. `info` lines are plain text the runner
  * would still parse for `::commands::`, so none may start one; warnings, debug lines and group
- * names travel as command data, which @actions/core escapes.
+ * names travel as command data, which runner.ts escapes.
  */
 export const coreLogger: Logger = {
   info: (m) => core.info(neutralizeCommands(m)),
@@ -29,6 +29,9 @@ export async function runAction(main: () => Promise<void>, onCancel: string): Pr
     if (!(error instanceof ConfigurationError) && error instanceof Error && error.stack) core.debug(error.stack);
     core.setFailed(errorMessage(error));
   }
+  // A cancelled step has done what it could; a timer some library still holds (Octokit's retry
+  // scheduler waiting out a rate limit) must not keep the process alive until the runner kills it.
+  if (cancelled.aborted) process.exit();
 }
 
 /** Reads a boolean input strictly: only true or false (any case), with a message naming the input. */

@@ -1,6 +1,6 @@
 /**
  * Library code logs through this seam so it runs the same under tests, the demo and a runner;
- * only the action entry points bind it to @actions/core.
+ * only the action entry points bind it to the runner (src/core/runner.ts).
  */
 export interface Logger {
   info(message: string): void;

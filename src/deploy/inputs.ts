@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
+import { logText } from '../core/untrusted.ts';
 import { checkSchema, parseYamlInput } from '../core/yaml-input.ts';
 import { HEALTH_EXAMPLE, healthSchema, SMOKE_EXAMPLE, smokeSchema, type HealthConfig, type SmokeCheck } from './checks.ts';
-import { TARGET_EXAMPLE, targetSchema, type TargetConfig } from './target.ts';
+import { routingExample, routingSchema, type Routing } from '../slots/config.ts';
+import { ARTIFACT, VERSION } from '../slots/release.ts';
 
 /**
  * Input readers `deploy` and `revert` share, so both accept and refuse exactly the same things.
@@ -10,11 +12,6 @@ import { TARGET_EXAMPLE, targetSchema, type TargetConfig } from './target.ts';
  */
 export type GetInput = (name: string) => string;
 
-/**
- * An artifact is `name@digest` from build-push or any version string. It reaches argv, URLs and a
- * comment in nginx config, so it is one word without braces, quotes or shell characters.
- */
-const ARTIFACT = /^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,255}$/;
 // Control characters are exactly what this pattern keeps out.
 // eslint-disable-next-line no-control-regex
 const ENVIRONMENT = /^[^\s\x00-\x1f'"`][^\x00-\x1f'"`]{0,254}$/;
@@ -40,8 +37,19 @@ export function artifactValue(value: string, name: string): string {
   if (!ARTIFACT.test(value)) {
     throw new ConfigurationError(
       name,
-      `"${value}" is not an artifact (one word: letters, digits and _ . : @ / + -)`,
+      `"${logText(value, 200)}" is not an artifact (one word: letters, digits and _ . : @ / + -)`,
       `${name}: ghcr.io/acme/app@sha256:0a1b… or ${name}: v1.4.2`,
+    );
+  }
+  return value;
+}
+
+export function versionValue(value: string, name: string): string {
+  if (!VERSION.test(value)) {
+    throw new ConfigurationError(
+      name,
+      `"${logText(value, 200)}" is not a version (one word: letters, digits and _ . : + -)`,
+      `${name}: v1.4.2`,
     );
   }
   return value;
@@ -65,9 +73,10 @@ export function oneOf<T extends string>(getInput: GetInput, name: string, allowe
   return value as T;
 }
 
-export function targetInput(getInput: GetInput, name: string): TargetConfig | undefined {
+/** deploy's `target`, canary's `router`, revert's `target` and `router`: the same mapping. */
+export function routingInput(getInput: GetInput, name: string): Routing | undefined {
   const text = getInput(name).trim();
-  return text ? parseYamlInput(name, text, targetSchema, TARGET_EXAMPLE) : undefined;
+  return text ? parseYamlInput(name, text, routingSchema, routingExample(name)) : undefined;
 }
 
 export function healthInput(getInput: GetInput, name: string): HealthConfig | undefined {

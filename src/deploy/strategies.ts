@@ -1,19 +1,10 @@
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { runSmokeChecks, waitHealthy, type HealthConfig, type SmokeCheck } from './checks.ts';
-import { runPut, type Placement } from './placement.ts';
-import { BlueGreenSlots } from './slots.ts';
-import type { CommandTarget, TargetConfig } from './target.ts';
+import { placementsFor, runPut, type Placement } from './placement.ts';
 
-export type Strategy = 'recreate' | 'blue-green';
-export const STRATEGIES: readonly Strategy[] = ['recreate', 'blue-green'];
-
-/** A target ready to drive: the command, or the two slots behind nginx. */
-export type Target = { type: 'command'; config: CommandTarget } | { type: 'nginx'; slots: BlueGreenSlots };
-
-export function createTarget(config: TargetConfig): Target {
-  return config.type === 'command' ? { type: 'command', config } : { type: 'nginx', slots: new BlueGreenSlots(config) };
-}
+export type Strategy = 'recreate' | 'blue-green' | 'canary';
+export const STRATEGIES: readonly Strategy[] = ['recreate', 'blue-green', 'canary'];
 
 export interface Checks {
   health?: HealthConfig | undefined;
@@ -43,17 +34,30 @@ export async function phase(phases: Phase[], logger: Logger, name: string, fn: (
   });
 }
 
-/** Health first (nothing else is worth asking an app that is not ready), then every smoke check. */
+/**
+ * Health first (nothing else is worth asking an app that is not ready), then every smoke check,
+ * on every server of the slot when the URLs name `{address}`.
+ */
 export async function verify(checks: Checks, placement: Placement, phases: Phase[], logger: Logger): Promise<void> {
   const where = placement.slot ? ` (${placement.slot} slot)` : '';
   checks.signal?.throwIfAborted();
   if (checks.health) {
     const health = checks.health;
-    await phase(phases, logger, `Health${where}`, () => waitHealthy(health, placement, checks.signal));
+    const targets = placementsFor([health.url], placement);
+    await phase(phases, logger, `Health${where}`, async () => {
+      const answers: string[] = [];
+      for (const target of targets) answers.push(await waitHealthy(health, target, checks.signal));
+      return answers.join('; ');
+    });
   }
   if (checks.smoke.length) {
     await phase(phases, logger, `Smoke checks${where}`, async () => {
-      const results = await runSmokeChecks(checks.smoke, placement, checks.signal);
+      const targets = placementsFor(
+        checks.smoke.map((c) => c.url),
+        placement,
+      );
+      const results = [];
+      for (const target of targets) results.push(...(await runSmokeChecks(checks.smoke, target, checks.signal)));
       checks.signal?.throwIfAborted();
       for (const r of results) logger.info(`${r.passed ? '✓' : '✗'} ${r.name}: ${r.detail}`);
       const failed = results.filter((r) => !r.passed);
@@ -64,53 +68,24 @@ export async function verify(checks: Checks, placement: Placement, phases: Phase
       return `${results.length} smoke checks passed`;
     });
   }
-  // Checked last too, so a blue-green run cancelled during its checks never switches.
+  // Checked last too, so a run cancelled during its checks never switches.
   checks.signal?.throwIfAborted();
 }
 
-/** Recreate: the command replaces what runs with the artifact (a big bang), then it is verified. */
-export async function recreate(
-  target: CommandTarget,
+/** Puts the artifact where `placement` says with the user's `run`: once per server when it names `{address}`. */
+export async function put(
+  run: readonly string[],
+  timeoutMs: number,
   placement: Placement,
-  checks: Checks,
   phases: Phase[],
   logger: Logger,
+  passEnv: readonly string[] = [],
 ): Promise<void> {
-  await phase(phases, logger, `Put ${placement.artifact} live`, async () => {
-    await runPut(target.run, placement, target.timeout);
-    return `${target.run[0]} put ${placement.artifact} live`;
-  });
-  await verify(checks, placement, phases, logger);
-}
-
-/**
- * Blue-green: the artifact goes on the idle slot and is verified there while the live slot keeps
- * all traffic; only then one atomic switch. Any failure before it leaves traffic where it was; the
- * old slot keeps running so a revert is one switch back.
- */
-export async function blueGreen(
-  slots: BlueGreenSlots,
-  placement: Placement & { slot: NonNullable<Placement['slot']> },
-  checks: Checks,
-  phases: Phase[],
-  logger: Logger,
-): Promise<void> {
-  await phase(phases, logger, `Put ${placement.artifact} on ${placement.slot}`, async () => {
-    await runPut(slots.config.run, placement, slots.config.timeout);
-    return `${slots.config.run[0]} put ${placement.artifact} on ${placement.slot} (${placement.address})`;
-  });
-  await verify(checks, placement, phases, logger);
-  await switchSlot(slots, placement, phases, logger);
-}
-
-export async function switchSlot(
-  slots: BlueGreenSlots,
-  placement: Placement & { slot: NonNullable<Placement['slot']> },
-  phases: Phase[],
-  logger: Logger,
-): Promise<void> {
-  await phase(phases, logger, `Switch traffic to ${placement.slot}`, async () => {
-    await slots.switchTo(placement.slot, placement.artifact);
-    return `${slots.description} now routes all traffic to ${placement.slot} (${placement.address})`;
+  const where = placement.slot ? ` on ${placement.slot}` : ' live';
+  await phase(phases, logger, `Put ${placement.version}${where}`, async () => {
+    const targets = placementsFor(run, placement);
+    for (const target of targets) await runPut(run, target, timeoutMs, passEnv);
+    const servers = placement.slot ? ` (${targets.map((t) => t.address ?? (placement.addresses ?? []).join(', ')).join(', ')})` : '';
+    return `${run[0]} put ${placement.artifact}${where}${servers}`;
   });
 }

@@ -1,20 +1,10 @@
-import type { GitHubClient } from './client.ts';
-import { withPermission } from './client.ts';
+import type { Logger } from '../core/logger.ts';
+import { withPermission, type GitHubClient } from './client.ts';
 import type { RunContext } from './context.ts';
+import { looksLikeShipgate, parsePayload, type DeploymentPayload, type NewPayload } from './payload.ts';
 
 export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
-export type Slot = 'blue' | 'green';
-
-/** What Shipgate keeps in a deployment's `payload`: enough to put any earlier version back. */
-export interface DeploymentPayload {
-  artifact: string;
-  /** The artifact that was live when this deployment started; null for the first. */
-  previous: string | null;
-  /** Blue-green: the slot this artifact was put on. */
-  slot?: Slot;
-  /** Set on the deployments `revert` makes. */
-  revert?: { from: string | null; reason: string };
-}
+export type { DeploymentPayload } from './payload.ts';
 
 export interface DeploymentRecord {
   id: number;
@@ -24,44 +14,46 @@ export interface DeploymentRecord {
   payload: DeploymentPayload;
   /** Its status history, newest first (GitHub's order). */
   states: DeploymentState[];
+  /** The revert request whose first write marked it failure, when one did. */
+  failedBy?: string;
 }
+
+/** How a revert names itself in the failure status it puts on the release it reverts. */
+export const revertedBy = (request: string) => `Reverted (request ${request})`;
+const REVERTED_BY = /^Reverted \(request ([A-Za-z0-9][A-Za-z0-9_.:-]{0,99})\)/;
 
 export interface NewDeployment {
   environment: string;
-  payload: DeploymentPayload;
+  payload: NewPayload;
   description: string;
   production?: boolean | undefined;
   transient: boolean;
 }
 
-const WRITE = 'deployments: write';
-
-/** Statuses carry at most 140 characters of description. */
-const short = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
-
-function parsePayload(raw: unknown): DeploymentPayload | undefined {
-  const value =
-    typeof raw === 'string'
-      ? (() => {
-          try {
-            return JSON.parse(raw) as unknown;
-          } catch {
-            return undefined;
-          }
-        })()
-      : raw;
-  if (!value || typeof value !== 'object' || typeof (value as { artifact?: unknown }).artifact !== 'string') return undefined;
-  return value as DeploymentPayload;
+/** Per-call options: a deadline, so no GitHub call outlives what the step can afford. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
-/** The Deployments API as the actions use it: one environment's records and their status history. */
+const WRITE = 'deployments: write';
+const CALL_MS = 30_000;
+
+/** Statuses carry at most 140 characters of description. */
+export const short = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
+
+/**
+ * The Deployments API as the actions use it: one environment's records and their status history.
+ * Octokit's own retries are off for these calls: callers decide what to wait for (traffic never does).
+ */
 export class Deployments {
   private readonly octokit: GitHubClient;
   private readonly context: RunContext;
+  private readonly logger: Logger;
 
-  constructor(octokit: GitHubClient, context: RunContext) {
+  constructor(octokit: GitHubClient, context: RunContext, logger: Logger) {
     this.octokit = octokit;
     this.context = context;
+    this.logger = logger;
   }
 
   private get repo() {
@@ -69,10 +61,19 @@ export class Deployments {
   }
 
   /**
+   * Every call ends within CALL_MS unless the caller gives its own deadline. Not tied to the run's
+   * cancellation: what a cancelled run records about itself must still get out.
+   */
+  private request(options: CallOptions) {
+    // `retries` is @octokit/plugin-retry's per-request switch; Octokit's types do not know it.
+    return { request: { retries: 0, signal: options.signal ?? AbortSignal.timeout(CALL_MS) } as { signal?: AbortSignal } };
+  }
+
+  /**
    * Records a deployment of this run's commit. `required_contexts: []` because the artifact was
    * built and checked already, and `auto_merge: false` because a deploy must never merge branches.
    */
-  async create(deployment: NewDeployment): Promise<number> {
+  async create(deployment: NewDeployment, options: CallOptions = {}): Promise<number> {
     const response = await withPermission(WRITE, `create a deployment in ${deployment.environment}`, () =>
       this.octokit.rest.repos.createDeployment({
         ...this.repo,
@@ -84,12 +85,11 @@ export class Deployments {
         auto_merge: false,
         transient_environment: deployment.transient,
         ...(deployment.production === undefined ? {} : { production_environment: deployment.production }),
+        ...this.request(options),
       }),
     );
     if (response.status !== 201 || !('id' in response.data)) {
-      throw new Error(
-        `GitHub did not create the deployment (${response.status}: ${'message' in response.data ? response.data.message : 'no id'})`,
-      );
+      throw new Error(`GitHub did not create the deployment (${response.status})`);
     }
     return response.data.id;
   }
@@ -98,7 +98,13 @@ export class Deployments {
    * Posts a status with the run as its log. `auto_inactive` is off: GitHub's own skips production
    * deployments, so `retireEarlier` does it for every environment alike.
    */
-  async setStatus(id: number, state: DeploymentState, description: string, environmentUrl?: string): Promise<void> {
+  async setStatus(
+    id: number,
+    state: DeploymentState,
+    description: string,
+    environmentUrl?: string,
+    options: CallOptions = {},
+  ): Promise<void> {
     await withPermission(WRITE, `set deployment ${id} to ${state}`, () =>
       this.octokit.rest.repos.createDeploymentStatus({
         ...this.repo,
@@ -108,44 +114,84 @@ export class Deployments {
         log_url: this.context.runUrl,
         auto_inactive: false,
         ...(environmentUrl ? { environment_url: environmentUrl } : {}),
+        ...this.request(options),
       }),
     );
   }
 
-  /** The environment's Shipgate deployments, newest first, each with its status history. */
-  async history(environment: string, limit = 50): Promise<DeploymentRecord[]> {
+  /**
+   * The environment's Shipgate deployments, newest first, each with its status history. A
+   * deployment whose payload fails the checks is skipped and named: it is never put back.
+   */
+  async history(environment: string, options: CallOptions & { limit?: number } = {}): Promise<DeploymentRecord[]> {
+    const limit = options.limit ?? 50;
     const records: DeploymentRecord[] = [];
-    const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, { ...this.repo, environment, per_page: 30 });
     // Reading needs only read access, but every caller goes on to write: name what the job needs.
+    // Pages by hand: Octokit's paginate drops per-request options, and with them the deadline.
     await withPermission(WRITE, `list the deployments of ${environment}`, async () => {
-      for await (const page of pages) {
-        for (const deployment of page.data) {
-          const payload = parsePayload(deployment.payload);
-          if (!payload) continue; // not made by Shipgate: nothing we could put back
-          const statuses = await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, {
+      for (let page = 1; records.length < limit; page++) {
+        const { data } = await this.octokit.rest.repos.listDeployments({
+          ...this.repo,
+          environment,
+          per_page: 30,
+          page,
+          ...this.request(options),
+        });
+        for (const deployment of data) {
+          const parsed = parsePayload(deployment.payload);
+          if ('problem' in parsed) {
+            if (looksLikeShipgate(deployment.payload))
+              this.logger.warning(`Skipping deployment ${deployment.id} of ${environment}: ${parsed.problem}. It is never put back.`);
+            continue;
+          }
+          // The newest 100 statuses say all a revert needs: whether it ever succeeded, and how it ended.
+          const { data: statuses } = await this.octokit.rest.repos.listDeploymentStatuses({
             ...this.repo,
             deployment_id: deployment.id,
             per_page: 100,
+            ...this.request(options),
           });
+          const failedBy = statuses[0]?.state === 'failure' ? REVERTED_BY.exec(statuses[0].description ?? '')?.[1] : undefined;
           records.push({
             id: deployment.id,
             environment: deployment.environment,
             productionEnvironment: deployment.production_environment ?? false,
             createdAt: deployment.created_at,
-            payload,
+            payload: parsed.payload,
             states: statuses.map((s) => s.state),
+            ...(failedBy ? { failedBy } : {}),
           });
           if (records.length >= limit) return;
         }
+        if (data.length < 30) return;
       }
     });
     return records;
   }
 
+  /** One deployment, its payload checked like every record read back; undefined when it is not Shipgate's. */
+  async get(id: number, options: CallOptions = {}): Promise<Omit<DeploymentRecord, 'states'> | undefined> {
+    const { data } = await withPermission(WRITE, `read deployment ${id}`, () =>
+      this.octokit.rest.repos.getDeployment({ ...this.repo, deployment_id: id, ...this.request(options) }),
+    );
+    const parsed = parsePayload(data.payload);
+    if ('problem' in parsed) {
+      this.logger.warning(`Deployment ${id} is not usable: ${parsed.problem}.`);
+      return undefined;
+    }
+    return {
+      id: data.id,
+      environment: data.environment,
+      productionEnvironment: data.production_environment ?? false,
+      createdAt: data.created_at,
+      payload: parsed.payload,
+    };
+  }
+
   /** Marks every other deployment whose latest status is `success` as `inactive`. */
-  async retireEarlier(history: readonly DeploymentRecord[], keep: number): Promise<number[]> {
+  async retireEarlier(history: readonly DeploymentRecord[], keep: number, options: CallOptions = {}): Promise<number[]> {
     const retired = history.filter((d) => d.id !== keep && d.states[0] === 'success').map((d) => d.id);
-    for (const id of retired) await this.setStatus(id, 'inactive', `Superseded by deployment ${keep}`);
+    for (const id of retired) await this.setStatus(id, 'inactive', `Superseded by deployment ${keep}`, undefined, options);
     return retired;
   }
 }

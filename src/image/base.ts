@@ -1,5 +1,6 @@
+import { logText } from '../core/untrusted.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { type Descriptor, type ImageIndex, type ImageManifest, isImageManifest, isIndex, MediaTypes } from '../registry/media-types.ts';
+import { type Descriptor, MediaTypes, parseImageConfig, parseManifest } from '../registry/media-types.ts';
 import { formatReference, type ImageReference } from '../registry/reference.ts';
 import type { ImageConfig, ManifestFlavour } from './config.ts';
 import { formatPlatform, type Platform, platformMatches } from './platform.ts';
@@ -22,33 +23,36 @@ export async function resolveBase(client: RegistryClient, reference: ImageRefere
   const name = formatReference(reference);
   let manifest = await client.getManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest');
   if (!manifest) throw new Error(`The base image ${name} was not found: check its name and tag`);
-  if (isIndex(manifest.mediaType)) {
-    const index = JSON.parse(manifest.bytes.toString()) as ImageIndex;
-    const entry = index.manifests.find((m) => platformMatches(platform, m.platform));
+  let parsed = parseManifest(manifest.bytes, manifest.mediaType, `The base image ${name}`);
+  if ('index' in parsed) {
+    const entry = parsed.index.manifests.find((m) => platformMatches(platform, m.platform));
     if (!entry) {
-      const offered = index.manifests.map((m) => (m.platform ? formatPlatform(m.platform as Platform) : 'unknown')).join(', ');
+      const offered = parsed.index.manifests.map((m) => (m.platform ? formatPlatform(m.platform as Platform) : 'unknown')).join(', ');
       throw new Error(
-        `The base image ${name} has no ${formatPlatform(platform)} variant (it has ${offered}): set platform to one of these`,
+        `The base image ${name} has no ${formatPlatform(platform)} variant (it has ${logText(offered, 200)}): set platform to one of these`,
       );
     }
     manifest = await client.getManifest(reference.repository, entry.digest);
     if (!manifest)
       throw new Error(`The base image ${name} lists ${entry.digest} for ${formatPlatform(platform)}, but the registry does not have it`);
+    parsed = parseManifest(manifest.bytes, manifest.mediaType, `The base image ${name} (${formatPlatform(platform)})`);
+    if ('index' in parsed) throw new Error(`The base image ${name} lists another index for ${formatPlatform(platform)}, not an image`);
   }
-  if (!isImageManifest(manifest.mediaType))
-    throw new Error(`The base image ${name} has an unsupported manifest type ${manifest.mediaType}`);
-  const parsed = JSON.parse(manifest.bytes.toString()) as ImageManifest;
-  const config = JSON.parse((await client.getBlobBytes(reference.repository, parsed.config.digest)).toString()) as ImageConfig;
+  const image = parsed.image;
+  const config = parseImageConfig<ImageConfig>(
+    await client.getBlobBytes(reference.repository, image.config.digest),
+    `The config of the base image ${name}`,
+  );
   if (!platformMatches(platform, config)) {
     throw new Error(
-      `The base image ${name} is for ${formatPlatform(config)}, not ${formatPlatform(platform)}: set platform to match it or pick another base`,
+      `The base image ${name} is for ${logText(formatPlatform(config), 100)}, not ${formatPlatform(platform)}: set platform to match it or pick another base`,
     );
   }
   return {
     reference,
     digest: manifest.digest,
     flavour: manifest.mediaType === MediaTypes.DockerManifest ? 'docker' : 'oci',
-    layers: parsed.layers,
+    layers: image.layers,
     config,
   };
 }

@@ -1,7 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { deflateRaw, gzip } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import type { ProducedBlob } from '../registry/client.ts';
+import { readContextFilter } from './dockerignore.ts';
 
 /** A file of the build context as it goes into the layer. */
 export interface ContextEntry {
@@ -39,23 +41,33 @@ export interface LayerBlob {
 const SKIPPED = new Set(['.git']);
 
 /**
- * Lists the context under `workdir`, sorted, with the parents of workdir first. Modes are reduced
- * to what git records (executable or not), so a checkout under any umask gives the same layer.
+ * Lists the context under `workdir`, sorted, with the parents of workdir first, leaving out what
+ * the context's `.dockerignore` excludes (so `.env` or `.npmrc` an earlier step wrote stay out, as
+ * with `docker build`). Modes are reduced to what git records (executable or not), so a checkout
+ * under any umask gives the same layer.
  */
 export async function listContext(context: string, workdir: string): Promise<ContextEntry[]> {
   const root = posix.normalize(workdir).replace(/^\/+|\/+$/g, '');
   const entries: ContextEntry[] = [];
   const parts = root ? root.split('/') : [];
   for (let i = 1; i <= parts.length; i++) entries.push({ name: parts.slice(0, i).join('/'), type: 'directory', size: 0, mode: 0o755 });
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    const names = (await readdir(dir)).filter((n) => !SKIPPED.has(n)).sort();
-    for (const entryName of names) {
+  const filter = await readContextFilter(context);
+  const walk = async (dir: string, relative: string): Promise<void> => {
+    const names = (await readdir(dir, { encoding: 'buffer' })).map((raw) => utf8Name(raw, dir, context));
+    for (const entryName of names.filter((n) => !SKIPPED.has(n)).sort()) {
       const source = join(dir, entryName);
-      const name = prefix ? `${prefix}/${entryName}` : entryName;
+      const path = relative ? `${relative}/${entryName}` : entryName;
+      const name = root ? `${root}/${path}` : path;
       const info = await lstat(source);
+      const excluded = filter.excludes(path);
       if (info.isDirectory()) {
-        entries.push({ name, type: 'directory', source, size: 0, mode: 0o755 });
-        await walk(source, name);
+        if (excluded && !filter.mayReinclude(path)) continue;
+        const at = entries.length;
+        await walk(source, path);
+        // An excluded directory is there only as the parent of what an exception put back.
+        if (!excluded || entries.length > at) entries.splice(at, 0, { name, type: 'directory', source, size: 0, mode: 0o755 });
+      } else if (excluded) {
+        continue;
       } else if (info.isFile()) {
         entries.push({ name, type: 'file', source, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
       } else if (info.isSymbolicLink()) {
@@ -64,8 +76,25 @@ export async function listContext(context: string, workdir: string): Promise<Con
       // Sockets, FIFOs and devices have no place in an image layer built from a checkout.
     }
   };
-  await walk(context, root);
+  await walk(context, '');
   return entries;
+}
+
+/**
+ * A directory entry's name as text, or an error naming it. Names are read as bytes: decoding a
+ * name that is not UTF-8 would replace its bad bytes and point at a file that does not exist. Such a
+ * name is refused rather than packed, because a layer's tar records names as UTF-8 (pax `path`),
+ * so the image could not hold the same name, and distinct names would collapse into one.
+ */
+function utf8Name(raw: Buffer, dir: string, context: string): string {
+  if (isUtf8(raw)) return raw.toString('utf8');
+  const shown = [...raw]
+    .map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+    .join('');
+  const where = relative(context, dir);
+  throw new Error(
+    `The build context has a file whose name is not UTF-8: ${where ? `${where}/` : ''}${shown} (in ${context}). Image layers store names as UTF-8: rename it (e.g. with convmv) or remove it before this step`,
+  );
 }
 
 /** Hashes what streams through it. */

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { errorMessage } from '../core/errors.ts';
+import { parseJson } from '../core/http.ts';
+import type { Logger } from '../core/logger.ts';
 import { rfc3339 } from './source-date.ts';
 
 /** What the GitHub context says about the commit being built; every field may be absent off Actions. */
@@ -10,6 +14,39 @@ export interface SourceContext {
   repositoryUrl?: string;
   /** `api` */
   repositoryName?: string;
+}
+
+/**
+ * The commit being built, from what the runner gives every step: GITHUB_SHA, GITHUB_REF,
+ * GITHUB_REPOSITORY, GITHUB_SERVER_URL, and the event payload at GITHUB_EVENT_PATH for the default
+ * branch. Read here rather than through @actions/github, which would bring a second Octokit and
+ * HTTP stack into the bundle for these few variables. Empty off Actions.
+ */
+export function sourceContext(env: NodeJS.ProcessEnv, logger: Logger): SourceContext {
+  const repository = env.GITHUB_REPOSITORY;
+  const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/$/, '');
+  const defaultBranch = eventDefaultBranch(env.GITHUB_EVENT_PATH, logger);
+  return {
+    ...(env.GITHUB_SHA ? { sha: env.GITHUB_SHA } : {}),
+    ...(env.GITHUB_REF ? { ref: env.GITHUB_REF } : {}),
+    ...(defaultBranch ? { defaultBranch } : {}),
+    ...(repository ? { repositoryUrl: `${server}/${repository}`, repositoryName: repository.split('/')[1] } : {}),
+  };
+}
+
+/** `repository.default_branch` of the event payload; without it there is simply no `latest` tag. */
+function eventDefaultBranch(path: string | undefined, logger: Logger): string | undefined {
+  if (!path) return undefined;
+  try {
+    const event = parseJson(readFileSync(path, 'utf8'), `The event payload ${path}`, 'the workflow event') as {
+      repository?: { default_branch?: unknown };
+    } | null;
+    const branch = event?.repository?.default_branch;
+    return typeof branch === 'string' && branch ? branch : undefined;
+  } catch (error) {
+    logger.warning(`${errorMessage(error)}: the default branch is unknown, so no "latest" tag is derived.`);
+    return undefined;
+  }
 }
 
 /** On/off switches for each kind of derived tag, as docker/metadata-action's flavor and tag types. */

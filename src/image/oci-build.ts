@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import { bufferBlob, remoteBlob } from '../registry/blob-sources.ts';
 import { type BlobSource, type RegistryClient, sha256Digest } from '../registry/client.ts';
-import { type Descriptor, type ImageManifest, isImageManifest } from '../registry/media-types.ts';
+import { type Descriptor, parseImageConfig, parseManifest } from '../registry/media-types.ts';
 import { type BlobOrigin, emptyStats, type PushStats, pushBlobs, putManifestTags } from '../registry/push.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import { resolveBase } from './base.ts';
@@ -44,11 +44,14 @@ async function pushedLayers(target: BlobOrigin, tags: string[], mediaType: strin
   await Promise.all(
     tags.slice(0, 5).map(async (tag) => {
       const manifest = await target.client.getManifest(target.repository, tag);
-      if (!manifest || !isImageManifest(manifest.mediaType)) return;
-      const parsed = JSON.parse(manifest.bytes.toString()) as ImageManifest;
-      const config = JSON.parse((await target.client.getBlobBytes(target.repository, parsed.config.digest)).toString()) as ImageConfig;
-      config.rootfs?.diff_ids?.forEach((diffId, at) => {
-        const layer = parsed.layers[at];
+      if (!manifest) return;
+      const what = `${target.client.registry}/${target.repository}:${tag}`;
+      const parsed = parseManifest(manifest.bytes, manifest.mediaType, what);
+      if (!('image' in parsed)) return;
+      const bytes = await target.client.getBlobBytes(target.repository, parsed.image.config.digest);
+      const config = parseImageConfig<ImageConfig>(bytes, `The config of ${what}`);
+      config.rootfs.diff_ids.forEach((diffId, at) => {
+        const layer = parsed.image.layers[at];
         if (layer?.mediaType === mediaType) layers.set(diffId, layer);
       });
     }),

@@ -22,7 +22,9 @@ export async function sourceDate(context: string, env: NodeJS.ProcessEnv = proce
       );
     return { date: new Date(Number(epoch) * 1000), from: 'SOURCE_DATE_EPOCH' };
   }
-  const git = await runCommand(['git', '-C', context, 'log', '-1', '--format=%ct'], { timeoutMs: 10_000 }).catch(() => undefined);
+  const git = await runCommand(['git', '-C', context, 'log', '-1', '--format=%ct'], { timeoutMs: 10_000, quiet: true }).catch(
+    () => undefined,
+  );
   const seconds = git?.code === 0 ? git.stdout.trim() : '';
   if (/^\d+$/.test(seconds)) return { date: new Date(Number(seconds) * 1000), from: 'the last commit' };
   return { date: new Date(0), from: 'the Unix epoch' };

@@ -1,27 +1,32 @@
+import { logText } from '../core/untrusted.ts';
+
 /** A registry answered with an error, or could not be reached; the message says what to check. */
 export class RegistryError extends Error {
   readonly status: number | undefined;
+  /** The registry gave no answer within the deadline: worth one more try, not four. */
+  readonly silent: boolean;
   /** Worth another try: the network failed, or the registry said 429 or 5xx. */
   readonly retriable: boolean;
 
-  constructor(message: string, status?: number) {
+  constructor(message: string, status?: number, options: { silent?: boolean; retriable?: boolean } = {}) {
     super(message);
     this.name = 'RegistryError';
     this.status = status;
-    this.retriable = status === undefined || status === 429 || status >= 500;
+    this.silent = options.silent ?? false;
+    this.retriable = options.retriable ?? (status === undefined || status === 429 || status >= 500);
   }
 }
 
-/** The `errors` a distribution registry puts in its JSON bodies, shortened to one line. */
+/** The `errors` a distribution registry puts in its JSON bodies, shortened to one log-safe line. */
 export function registryErrorDetail(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> };
-    const first = parsed.errors?.[0];
-    if (first) return [first.code, first.message].filter(Boolean).join(': ');
+    const parsed = JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }> };
+    const first = Array.isArray(parsed?.errors) ? parsed.errors[0] : undefined;
+    if (first) return logText([first.code, first.message].filter((v) => typeof v === 'string' && v).join(': '), 200);
   } catch {
     // Not JSON: fall through to the raw text.
   }
-  return body.trim().split('\n')[0]!.slice(0, 200);
+  return logText(body.trim().split('\n')[0]!, 200);
 }
 
 /** What 401, 403 and 404 mean for someone pushing or pulling, naming the image. */

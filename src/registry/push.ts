@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import { type BlobOutcome, type BlobSource, type RegistryClient, sha256Digest } from './client.ts';
 import { remoteBlob } from './blob-sources.ts';
-import { type Descriptor, type ImageIndex, type ImageManifest, isIndex } from './media-types.ts';
+import { type Descriptor, parseManifest } from './media-types.ts';
 
 /** What a push did with each blob, for the log and to prove a re-push sent nothing. */
 export interface PushStats {
@@ -76,12 +76,13 @@ export async function copyImage(
 ): Promise<{ digest: string; mediaType: string }> {
   const copyManifest = async (reference: string, putAs: string[]): Promise<{ digest: string; mediaType: string }> => {
     const manifest = await from.client.getManifest(from.repository, reference);
-    if (!manifest) throw new Error(`${from.client.registry}/${from.repository}@${reference} was not found: check the source digest`);
-    const parsed = JSON.parse(manifest.bytes.toString()) as ImageManifest & ImageIndex;
-    if (isIndex(manifest.mediaType)) {
-      for (const child of parsed.manifests) await copyManifest(child.digest, [child.digest]);
+    const name = `${from.client.registry}/${from.repository}@${reference}`;
+    if (!manifest) throw new Error(`${name} was not found: check the source digest`);
+    const parsed = parseManifest(manifest.bytes, manifest.mediaType, name);
+    if ('index' in parsed) {
+      for (const child of parsed.index.manifests) await copyManifest(child.digest, [child.digest]);
     } else {
-      const blobs: Descriptor[] = [parsed.config, ...parsed.layers];
+      const blobs: Descriptor[] = [parsed.image.config, ...parsed.image.layers];
       await pushBlobs(
         to.client,
         to.repository,

@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '../core/http.ts';
+
 /**
  * Image references as Docker reads them: `[registry/]repository[:tag][@digest]`. The first path
  * component is a registry when it holds a `.` or `:`, or is `localhost`; otherwise the image is on
@@ -77,8 +79,7 @@ export function formatReference(ref: ImageReference): string {
 
 /** Loopback registries are spoken to over plain HTTP, as Docker does. */
 export function isLoopback(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackHost(registry.replace(/:\d+$/, ''));
 }
 
 /** Where the API lives: Docker Hub's is not at the name users write. */

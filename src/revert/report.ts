@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { markdownText } from '../core/untrusted.ts';
 
 /** The parts of the canary's `report` output a revert record needs; the rest is ignored. */
 export const canaryReportSchema = z.object({
@@ -25,7 +26,7 @@ export function gateReadings(report: CanaryReport): string[] {
   const last = new Map<string, CanaryReport['steps'][number]['readings'][number] & { weight: number }>();
   for (const step of report.steps) for (const reading of step.readings) last.set(reading.rule, { ...reading, weight: step.weight });
   if (last.size === 0) return [];
-  const cell = (t: string) => t.replaceAll('|', '\\|');
+  const cell = (t: string) => markdownText(t, 300);
   return [
     '| Rule | At weight | Reading | Bound | Status |',
     '|---|---|---|---|---|',

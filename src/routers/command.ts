@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandSchema, runChecked } from '../core/command.ts';
+import { commandSchema, passEnvSchema, runChecked } from '../core/command.ts';
 import { duration } from '../core/validate.ts';
 import type { TrafficRouter } from './router.ts';
 
@@ -7,6 +7,7 @@ export const commandRouterSchema = z.strictObject({
   type: z.literal('command'),
   command: commandSchema,
   timeout: duration('60s').default(60_000),
+  env: passEnvSchema,
 });
 
 export type CommandRouterConfig = z.output<typeof commandRouterSchema>;
@@ -25,6 +26,7 @@ export function commandRouter(config: CommandRouterConfig): TrafficRouter {
       );
       await runChecked(argv, {
         timeoutMs: config.timeout,
+        passEnv: config.env,
         env: { SHIPGATE_CANARY_WEIGHT: String(weight), SHIPGATE_STABLE_WEIGHT: String(100 - weight) },
       });
     },

@@ -1,25 +1,17 @@
-import { z } from 'zod';
-import { commandRouter, commandRouterSchema } from './command.ts';
-import { haproxyRouter, haproxyRouterSchema } from './haproxy.ts';
-import { nginxRouter, nginxRouterSchema } from './nginx.ts';
+import type { Logger } from '../core/logger.ts';
+import { isFixedRouting, type Routing } from '../slots/config.ts';
+import { fixedRouter } from '../slots/traffic.ts';
+import { commandRouter } from './command.ts';
 import type { TrafficRouter } from './router.ts';
 
-export const routerSchema = z.discriminatedUnion('type', [nginxRouterSchema, haproxyRouterSchema, commandRouterSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'type must be nginx, haproxy or command' : undefined),
-});
+export { ROUTING_EXAMPLE as ROUTER_EXAMPLE, routingSchema as routerSchema, type Routing as RouterConfig } from '../slots/config.ts';
 
-export type RouterConfig = z.output<typeof routerSchema>;
-
-export const ROUTER_EXAMPLE =
-  'router: "{type: nginx, config-file: /etc/nginx/conf.d/app-upstream.conf, upstream: app, stable: 10.0.0.5:8080, canary: 10.0.0.6:8080}"';
-
-export function createRouter(config: RouterConfig): TrafficRouter {
-  switch (config.type) {
-    case 'nginx':
-      return nginxRouter(config);
-    case 'haproxy':
-      return haproxyRouter(config);
-    case 'command':
-      return commandRouter(config);
+/** A router for the canary's fixed form or a command; slot routers are driven through src/slots. */
+export function createRouter(config: Routing, logger: Logger): TrafficRouter {
+  if (config.type === 'command') {
+    if (!config.command) throw new Error('a command router needs command');
+    return commandRouter({ type: 'command', command: config.command, timeout: config.timeout ?? 60_000, env: config.env });
   }
+  if (!isFixedRouting(config)) throw new Error('a slot router is driven through src/slots');
+  return fixedRouter(config, logger);
 }

@@ -1,80 +1,43 @@
 import { readFile } from 'node:fs/promises';
-import { replaceFileTransactionally } from '../core/atomic-file.ts';
+import { fileURLToPath } from 'node:url';
+import writeFileAtomic from 'write-file-atomic';
 import { runChecked } from '../core/command.ts';
-
-/** One `server` line of an upstream block. */
-export interface UpstreamServer {
-  address: string;
-  weight: number;
-}
-
-interface Block {
-  start: number;
-  end: number;
-  body: string;
-}
-
-function findBlock(text: string, upstream: string): Block | string {
-  const opening = new RegExp(`(^|[\\s;}])upstream\\s+${upstream.replace(/\./g, '\\.')}\\s*\\{`, 'g');
-  const matches = [...text.matchAll(opening)];
-  if (matches.length === 0) return `holds no "upstream ${upstream} { … }" block`;
-  if (matches.length > 1) return `holds ${matches.length} "upstream ${upstream}" blocks; Shipgate manages exactly one`;
-  const bodyStart = matches[0]!.index! + matches[0]![0].length;
-  const close = text.indexOf('}', bodyStart);
-  if (close < 0) return `has an "upstream ${upstream}" block that is never closed`;
-  return { start: bodyStart, end: close, body: text.slice(bodyStart, close) };
-}
-
-/** Says what is wrong with the file for Shipgate to manage `upstream`, or undefined if nothing. */
-export function upstreamProblem(text: string, upstream: string): string | undefined {
-  const block = findBlock(text, upstream);
-  return typeof block === 'string' ? block : undefined;
-}
-
-/** The server lines of the block, with nginx's default weight of 1; `down`/`backup` servers carry no traffic. */
-export function readServers(text: string, upstream: string): UpstreamServer[] {
-  const block = findBlock(text, upstream);
-  if (typeof block === 'string') throw new Error(block);
-  const servers: UpstreamServer[] = [];
-  for (const match of block.body.matchAll(/(?:^|[;\s])server\s+([^\s;]+)([^;]*);/g)) {
-    const params = match[2]!.trim().split(/\s+/);
-    if (params.includes('down') || params.includes('backup')) continue;
-    const weight = params.find((p) => p.startsWith('weight='));
-    servers.push({ address: match[1]!, weight: weight ? Number(weight.slice('weight='.length)) : 1 });
-  }
-  return servers;
-}
-
-/**
- * The file with the block's server lines replaced by `servers` (servers of weight 0 left out).
- * Other directives in the block (keepalive, hashing) and everything outside it are kept as they are.
- */
-export function renderServers(text: string, upstream: string, servers: readonly UpstreamServer[], note: string): string {
-  const block = findBlock(text, upstream);
-  if (typeof block === 'string') throw new Error(block);
-  const kept = block.body
-    .replace(/#[^\n]*/g, '')
-    .split(';')
-    .map((statement) => statement.trim())
-    .filter((statement) => statement !== '' && !/^server\s/.test(statement))
-    .map((statement) => `    ${statement};`);
-  const lines = servers.filter((s) => s.weight > 0).map((s) => `    server ${s.address} weight=${s.weight};`);
-  const body = `\n    # managed by shipgate: ${note}\n${[...lines, ...kept].join('\n')}\n`;
-  return text.slice(0, block.start) + body + text.slice(block.end);
-}
+import { ConfigurationError } from '../core/errors.ts';
+import { logText } from '../core/untrusted.ts';
+import { formatRecord, parseRecord, type RouterRecord } from '../slots/record.ts';
+import { fileLockKey } from '../slots/lock.ts';
+import { editUpstream, findUpstream, type UpstreamBlock } from './nginx-config.ts';
+import { fingerprint, type RouterSnapshot, type ServerState, type WeightedRouter } from './router.ts';
 
 export interface NginxUpstreamOptions {
   configFile: string;
   upstream: string;
+  /** The `host:port` servers Shipgate owns in the block: their weight and `down` flag are its to set. */
+  owned: readonly string[];
   reloadCommand: readonly string[];
   testCommand?: readonly string[] | undefined;
+  /** Variables the user named for these commands (`env:`). */
+  passEnv?: readonly string[];
 }
 
+// write-file-atomic (CommonJS) hashes __filename into its temp file names when it writes, and
+// an ES module bundle defines none: give it this module's own.
+(globalThis as { __filename?: string }).__filename ??= fileURLToPath(import.meta.url);
+
+const RECORD = /^#\s*shipgate:\s?(.*)$/;
+/** What versions before the router record wrote; replaced by the record on the first write. */
+const OLD_NOTE = /^#\s*managed by shipgate:/;
+const isRecordComment = (comment: string) => RECORD.test(comment) || OLD_NOTE.test(comment);
+
 /**
- * One upstream block in a file that nginx includes. Every change is written atomically, checked by
- * the test command, then reloaded; if either fails the previous bytes are put back.
+ * One upstream block in a file nginx includes. Every change is written atomically to the real file
+ * (a symlink stays a symlink), checked by the test command, then reloaded; if either fails the
+ * previous bytes are put back. Only the owned servers' weights, their `down` flags and the record
+ * comment ever change.
  */
-export class NginxUpstream {
+export class NginxUpstream implements WeightedRouter {
+  readonly maxWeight = 1000;
+  readonly keepsRecord = true;
   private readonly options: NginxUpstreamOptions;
 
   constructor(options: NginxUpstreamOptions) {
@@ -85,20 +48,89 @@ export class NginxUpstream {
     return `nginx upstream ${this.options.upstream} in ${this.options.configFile}`;
   }
 
-  async read(): Promise<string> {
-    return readFile(this.options.configFile, 'utf8');
+  lockKey(): Promise<string> {
+    return fileLockKey(this.options.configFile);
   }
 
-  async servers(): Promise<UpstreamServer[]> {
-    return readServers(await this.read(), this.options.upstream);
-  }
-
-  async apply(servers: readonly UpstreamServer[], note: string): Promise<void> {
-    const { configFile, upstream, reloadCommand, testCommand } = this.options;
-    const next = renderServers(await this.read(), upstream, servers, note);
-    await replaceFileTransactionally(configFile, next, async () => {
-      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000 });
-      await runChecked(reloadCommand, { timeoutMs: 30_000 });
+  async check(input: string, example: string): Promise<void> {
+    const file = this.options.configFile;
+    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigurationError(input, `cannot read config-file ${file} (${error.code ?? error.message})`, example);
     });
+    const problem = this.problem(text);
+    if (problem) throw new ConfigurationError(input, `config-file ${file} ${problem}`, example);
+  }
+
+  async read(): Promise<RouterSnapshot> {
+    return this.snapshot(await readFile(this.options.configFile, 'utf8'));
+  }
+
+  async write(weights: ReadonlyMap<string, number>, record: RouterRecord | undefined): Promise<void> {
+    const { configFile, reloadCommand, testCommand, passEnv } = this.options;
+    const previous = await readFile(configFile, 'utf8');
+    const block = this.block(previous);
+    const next = editUpstream(
+      previous,
+      block,
+      [...weights].map(([address, weight]) => ({ address, weight })),
+      record && { text: `# shipgate: ${formatRecord(record)}`, isRecord: isRecordComment },
+    );
+    if (next === previous) return;
+    await writeFileAtomic(configFile, next);
+    try {
+      if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000, ...(passEnv ? { passEnv } : {}) });
+      await runChecked(reloadCommand, { timeoutMs: 30_000, ...(passEnv ? { passEnv } : {}) });
+    } catch (error) {
+      await writeFileAtomic(configFile, previous);
+      throw error;
+    }
+  }
+
+  /** What is wrong with the file for Shipgate to manage the block, or undefined. */
+  private problem(text: string): string | undefined {
+    try {
+      this.snapshot(text);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  private block(text: string): UpstreamBlock {
+    const block = findUpstream(text, this.options.upstream);
+    if (typeof block === 'string') throw new Error(block);
+    return block;
+  }
+
+  private snapshot(text: string): RouterSnapshot {
+    const { upstream, owned } = this.options;
+    const block = this.block(text);
+    const servers = new Map<string, ServerState>();
+    for (const address of owned) {
+      const lines = block.servers.filter((s) => s.address === address && !s.backup);
+      if (lines.length > 1) throw new Error(`has ${lines.length} "server ${address}" lines in upstream ${upstream}; Shipgate sets one`);
+      const line = lines[0];
+      servers.set(address, { id: address, address, weight: !line || line.down ? 0 : line.weight });
+    }
+    const strangers = block.servers.filter((s) => !s.backup && !s.down && !owned.includes(s.address));
+    if (strangers.length) {
+      throw new Error(
+        `routes upstream ${upstream} to ${strangers.map((s) => logText(s.address, 80)).join(', ')}, which Shipgate does not own: list it in a pool, or mark it backup or down`,
+      );
+    }
+    const records = block.comments.map((c) => RECORD.exec(c.text)?.[1]).filter((r): r is string => r !== undefined);
+    const weights = new Map([...servers].map(([id, s]) => [id, s.weight]));
+    const snapshot: RouterSnapshot = {
+      servers,
+      fingerprint: fingerprint(weights, records[0]),
+      ...(records.length ? { recordText: records[0]! } : {}),
+    };
+    if (records.length > 1) return { ...snapshot, recordProblem: `upstream ${upstream} holds ${records.length} shipgate records` };
+    if (records.length === 1) {
+      const parsed = parseRecord(records[0]!);
+      if ('problem' in parsed) return { ...snapshot, recordProblem: `${parsed.problem} in "${logText(records[0]!, 200)}"` };
+      return { ...snapshot, record: parsed.record };
+    }
+    return snapshot;
   }
 }

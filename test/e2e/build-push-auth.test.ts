@@ -31,14 +31,18 @@ describe('build-push behind htpasswd basic auth', () => {
     registry = await startRegistry({ htpasswd: true });
   });
 
-  it('pushes with username and password, and never prints the password', async () => {
+  it('pushes with username and password, and never prints the password or its Basic form', async () => {
     const step = await runStep('build-push', 'main', {
       inputs: inputs(`${registry.host}/site`, { username: REGISTRY_USER, password: REGISTRY_PASSWORD }),
     });
     expect(step.errors).toEqual([]);
     expect(step.code).toBe(0);
+    const basic = Buffer.from(CREDS).toString('base64');
     expect(step.stdout).toContain(`::add-mask::${REGISTRY_PASSWORD}`);
-    expect(step.stdout.replace(`::add-mask::${REGISTRY_PASSWORD}`, '')).not.toContain(REGISTRY_PASSWORD);
+    expect(step.stdout).toContain(`::add-mask::${basic}`);
+    const unmasked = step.stdout.replaceAll(`::add-mask::${REGISTRY_PASSWORD}`, '').replaceAll(`::add-mask::${basic}`, '');
+    expect(unmasked).not.toContain(REGISTRY_PASSWORD);
+    expect(unmasked).not.toContain(basic);
     expect(skopeoInspect(`${registry.host}/site:v1`, CREDS).Digest).toBe(step.outputs.digest);
   });
 
@@ -70,6 +74,8 @@ describe('build-push against a Bearer-token registry', () => {
     expect(step.errors).toEqual([]);
     expect(skopeoInspect(`${registry.host}/token/app:v1`).Digest).toBe(step.outputs.digest);
     expect(proxy.requests()).toContain('GET /token');
+    // Every token the realm handed out is masked before it is ever sent.
+    expect(step.stdout).toMatch(/^::add-mask::[0-9a-f]{32}$/m);
 
     proxy.reset();
     const copy = await runStep('build-push', 'main', {

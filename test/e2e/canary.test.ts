@@ -157,7 +157,7 @@ describe('canary on real nginx and Prometheus', () => {
   });
 
   it('reverts when a reload fails, leaving the last good config in the file', async () => {
-    const counter = join(await mkdtemp(join(tmpdir(), 'shipgate-reload-count-')), 'count');
+    const counter = join(await mkdtemp(join(tmpdir(), 'shipgate-reloads-')), 'count');
     const run = await canaryRun({ canary: 'healthy' }, (l) => ({
       // The first reload (10%) works, the second (50%) fails, the revert's works again.
       router: stringify({

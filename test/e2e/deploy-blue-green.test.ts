@@ -62,13 +62,22 @@ describe('deploy blue-green on real nginx under load', () => {
       auto_merge: false,
       production_environment: true,
       transient_environment: false,
-      payload: { artifact: 'v2', previous: 'v1', slot: 'blue' },
+      payload: { artifact: 'v2', version: 'v2', previous: 'v1', slot: 'blue', strategy: 'blue-green', run: '4242' },
     });
     expect(v2.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(v2.statuses.every((s) => s.log_url === 'https://github.com/shipgate-test/app/actions/runs/4242/attempts/1')).toBe(true);
     expect(v2.statuses.at(-1)!.environment_url).toBe('https://app.example.com/?v=v2');
     expect(statesOf(lab.github, 'v1')).toEqual(['in_progress', 'success', 'inactive']);
-    expect(lab.github.deploymentOf('v1').request.payload).toEqual({ artifact: 'v1', previous: null, slot: 'green' });
+    expect(lab.github.deploymentOf('v1').request.payload).toEqual({
+      artifact: 'v1',
+      version: 'v1',
+      previous: null,
+      slot: 'green',
+      strategy: 'blue-green',
+      run: '4242',
+    });
+    // The router record: green live, blue kept running v0... which no deployment recorded, so only v2 and v1 are named.
+    expect(await lab.upstreamText()).toContain('# shipgate: live=blue kept=green blue=v2 blue-version=v2 green=v1 green-version=v1\n');
 
     // The run command got the SHIPGATE_* variables and the substituted arguments.
     const calls = (await lab.calls()).slice(1);
@@ -77,13 +86,27 @@ describe('deploy blue-green on real nginx under load', () => {
         address: lab.green,
         version: 'v1',
         mode: 'healthy',
-        env: { SHIPGATE_ARTIFACT: 'v1', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'green', SHIPGATE_SLOT_ADDRESS: lab.green },
+        env: {
+          SHIPGATE_ARTIFACT: 'v1',
+          SHIPGATE_VERSION: 'v1',
+          SHIPGATE_ENVIRONMENT: 'production',
+          SHIPGATE_SLOT: 'green',
+          SHIPGATE_SLOT_ADDRESS: lab.green,
+          SHIPGATE_SLOT_ADDRESSES: lab.green,
+        },
       },
       {
         address: lab.blue,
         version: 'v2',
         mode: 'healthy',
-        env: { SHIPGATE_ARTIFACT: 'v2', SHIPGATE_ENVIRONMENT: 'production', SHIPGATE_SLOT: 'blue', SHIPGATE_SLOT_ADDRESS: lab.blue },
+        env: {
+          SHIPGATE_ARTIFACT: 'v2',
+          SHIPGATE_VERSION: 'v2',
+          SHIPGATE_ENVIRONMENT: 'production',
+          SHIPGATE_SLOT: 'blue',
+          SHIPGATE_SLOT_ADDRESS: lab.blue,
+          SHIPGATE_SLOT_ADDRESSES: lab.blue,
+        },
       },
     ]);
     expect(second.summary).toContain('v2 is live in production');
@@ -116,8 +139,10 @@ describe('deploy blue-green on real nginx under load', () => {
       /Deploy of v3 to production failed: 1 of 1 smoke checks failed: version: status 500.*traffic never left v1/,
     );
 
-    // Traffic never left v1's slot: nginx's file is byte for byte what it was, and every request got v1.
-    expect(await lab.upstreamText()).toBe(before);
+    // Traffic never left v1's slot: only the record changed (blue now holds the failed v3, so nothing is kept), and every request got v1.
+    expect(await lab.upstreamText()).toBe(
+      before.replace(/# shipgate: .*\n/, '# shipgate: live=green blue=v3 blue-version=v3 green=v1 green-version=v1\n'),
+    );
     const stats = trafficStats(samples);
     expect(stats.byVersion).toEqual({ v1: stats.total });
     expect(stats.routingFailures).toBe(0);

@@ -34,7 +34,7 @@ describe('deploy with a command target (recreate)', () => {
     expect(deployment.request).toEqual({
       ref: lab.github.env().GITHUB_SHA,
       environment: 'production',
-      payload: { artifact: 'r2', previous: 'r1' },
+      payload: { artifact: 'r2', version: 'r2', previous: 'r1', strategy: 'recreate', run: '4242' },
       description: 'r2 (recreate)',
       required_contexts: [],
       auto_merge: false,
@@ -58,7 +58,11 @@ describe('deploy with a command target (recreate)', () => {
     expect(statesOf(lab.github, 'r2')).toEqual(['in_progress', 'success']);
     expect(await served(lab.green)).toBe('r2');
     expect((await lab.calls()).slice(1).map((c) => c.version)).toEqual(['r1', 'r2', 'r3', 'r2']);
-    expect((await lab.calls()).at(-1)!.env).toEqual({ SHIPGATE_ARTIFACT: 'r2', SHIPGATE_ENVIRONMENT: 'production' });
+    expect((await lab.calls()).at(-1)!.env).toEqual({
+      SHIPGATE_ARTIFACT: 'r2',
+      SHIPGATE_VERSION: 'r2',
+      SHIPGATE_ENVIRONMENT: 'production',
+    });
     expect(r3.summary).toContain('| Put r2 live | ✅ |');
 
     // on-failure: fail leaves the failed version in place.
@@ -81,14 +85,18 @@ describe('deploy with a command target (recreate)', () => {
 
 describe('deploy refuses bad input before any side effect', () => {
   it.each([
-    ['strategy', { strategy: 'rolling' }, /^Input "strategy": "rolling" is not one of recreate, blue-green\. Example: strategy: recreate$/],
+    [
+      'strategy',
+      { strategy: 'rolling' },
+      /^Input "strategy": "rolling" is not one of recreate, blue-green, canary\. Example: strategy: recreate$/,
+    ],
     ['health', { health: '{url: "not a url", timeout: 5s}' }, /^Input "health": url: url must be an http\(s\) URL.*Example: health: /],
     ['smoke', { smoke: '{url: "http://{address}/"}' }, /^Input "smoke": must be a YAML list of checks, each with a url\. Example: smoke: /],
     ['target (missing slot)', { target: 'MISSING_GREEN' }, /^Input "target": green: .*Example: target: /],
     [
       'strategy/target mismatch',
       { strategy: 'recreate' },
-      /^Input "strategy": recreate needs a target of type command, not nginx\. Example: strategy: blue-green$/,
+      /^Input "strategy": recreate needs a target of type command, not nginx\. Example: strategy: canary$/,
     ],
     ['artifact', { artifact: 'v1; rm -rf /' }, /^Input "artifact": "v1; rm -rf \/" is not an artifact/],
     ['environment', { environment: '' }, /^Input "environment": is required\./],

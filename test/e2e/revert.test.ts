@@ -64,7 +64,15 @@ describe('revert on real nginx and the GitHub double', () => {
       production_environment: true,
       required_contexts: [],
       auto_merge: false,
-      payload: { artifact: 'v1', previous: 'v2', slot: 'green', revert: { from: 'v2', reason: 'error rate 4% after the rollout' } },
+      payload: {
+        artifact: 'v1',
+        version: 'v1',
+        previous: 'v2',
+        slot: 'green',
+        strategy: 'revert',
+        run: '4242',
+        revert: { from: 'v2', reason: 'error rate 4% after the rollout', run: '4242' },
+      },
     });
     expect(record!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     const originalV1 = lab.github.deployments.find(
@@ -73,7 +81,7 @@ describe('revert on real nginx and the GitHub double', () => {
     expect(originalV1.statuses.map((s) => s.state)).toEqual(['in_progress', 'success', 'inactive']);
     expect(step.summary).toContain('production reverted from v2 to v1');
     expect(step.summary).toContain('error rate 4% after the rollout');
-    expect(step.summary).toContain(`switched back to the kept green slot`);
+    expect(step.summary).toContain('switched back to the kept slot first thing');
     expect(lab.github.issues).toEqual([
       expect.objectContaining({ title: 'Reverted production from v2 to v1', labels: ['shipgate-revert'] }),
     ]);
@@ -87,7 +95,7 @@ describe('revert on real nginx and the GitHub double', () => {
     expect(again.errors).toEqual([]);
     expect(again.code).toBe(0);
     expect(again.outputs).toMatchObject({ result: 'unchanged', artifact: 'v1' });
-    expect(again.stdout).toContain(`Nothing to revert: deployment ${record!.id} already reverted production to v1.`);
+    expect(again.stdout).toContain(`Nothing to revert: this request (4242) already reverted production to v1 (deployment ${record!.id}).`);
     expect(revertDeployments(lab)).toHaveLength(1);
     expect(lab.github.deployments.reduce((n, d) => n + d.statuses.length, 0)).toBe(statuses);
     expect(await lab.upstreamText()).toBe(config);
@@ -109,12 +117,17 @@ describe('revert on real nginx and the GitHub double', () => {
       canary: lab.green,
       'reload-command': lab.nginx.reloadCommand,
     };
-    await new NginxUpstream({ configFile: lab.nginx.upstreamFile, upstream: 'app', reloadCommand: lab.nginx.reloadCommand }).apply(
-      [
-        { address: lab.blue, weight: 50 },
-        { address: lab.green, weight: 50 },
-      ],
-      'canary 50%',
+    await new NginxUpstream({
+      configFile: lab.nginx.upstreamFile,
+      upstream: 'app',
+      owned: [lab.blue, lab.green],
+      reloadCommand: lab.nginx.reloadCommand,
+    }).write(
+      new Map([
+        [lab.blue, 50],
+        [lab.green, 50],
+      ]),
+      undefined,
     );
     lab.github.denied.add('issues');
     const report = {
@@ -140,11 +153,14 @@ describe('revert on real nginx and the GitHub double', () => {
     expect(statesOf(lab.github, 'r2')).toEqual(['in_progress', 'success', 'failure']);
     expect(revertDeployments(lab)[0]!.request.payload).toEqual({
       artifact: 'r1',
+      version: 'r1',
       previous: 'r2',
-      revert: { from: 'r2', reason: 'canary reverted: error-rate 0.31 is above 0.02 at 50%' },
+      strategy: 'revert',
+      run: '4242',
+      revert: { from: 'r2', reason: 'canary reverted: error-rate 0.31 is above 0.02 at 50%', run: '4242' },
     });
     expect(step.summary).toContain('| All traffic to stable | ✅ |');
-    expect(step.summary).toContain('| error-rate | 50% | 0.31 | ≤ 0.02 | failed: 0.31 > 0.02 |');
+    expect(step.summary).toContain('| error-rate | 50% | 0.31 | ≤ 0.02 | failed: 0.31 &gt; 0.02 |');
   });
 
   it('finds a deployment whose runner died in progress and puts the last success back', async () => {
@@ -191,7 +207,7 @@ describe('revert refuses what it cannot do, changing nothing', () => {
     const step = await lab.run('revert', { environment: 'production', reason: 'alert', target: lab.nginxTarget() });
     expect(step.code).not.toBe(0);
     expect(step.errors).toEqual([
-      `Nothing was reverted: production has no successful deployment before v1 (deployment ${lab.github.deployments[0]!.id}) to go back to.`,
+      `Nothing was reverted: production has no successful deployment before v1 (deployment ${lab.github.deployments[0]!.id}) to go back to; traffic is on v1 (green).`,
     ]);
     expect(await lab.upstreamText()).toBe(config);
     expect(JSON.stringify(lab.github.deployments)).toBe(deployments);

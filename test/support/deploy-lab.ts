@@ -27,6 +27,8 @@ export interface DeployLab {
   nginxTarget(overrides?: Record<string, unknown>): string;
   /** Runs an action's main against this lab's GitHub double. */
   run(action: 'deploy' | 'revert', inputs: Record<string, string>): Promise<StepResult>;
+  /** The same, with extra variables in the step's environment (`env:` of a workflow step). */
+  runWith(action: 'deploy' | 'revert', inputs: Record<string, string>, env: Record<string, string>): Promise<StepResult>;
   /** The servers nginx's upstream routes to, as the config file says. */
   upstream(): Promise<string[]>;
   upstreamText(): Promise<string>;
@@ -50,16 +52,18 @@ export const slotCommand = (dir: string, modes: Record<string, string>, address 
 
 /**
  * For a test file: a starter that gives each test its own lab, and after each test checks that
- * the GitHub double saw no request or response off GitHub's OpenAPI description, then stops it all.
+ * the GitHub double saw no request or response off GitHub's OpenAPI description, once it is all stopped.
  */
 export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
   let current: DeployLab | undefined;
   afterEach(async () => {
     const lab = current;
     current = undefined;
-    expect(lab?.github.problems ?? []).toEqual([]);
+    const problems = lab?.github.problems ?? [];
+    // Stopped first, so a failed check never leaves servers behind.
     await lab?.stop();
     await stopAll();
+    expect(problems).toEqual([]);
   });
   return async (initial) => (current = await startDeployLab(initial));
 }
@@ -94,10 +98,11 @@ export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {
         run: slotCommand(dir, modes),
         ...overrides,
       }),
-    run: (action, inputs) =>
+    run: (action, inputs) => lab.runWith(action, inputs, {}),
+    runWith: (action, inputs, env) =>
       runStep(action, 'main', {
         inputs: { 'github-token': 'ghs_doubletoken000000000000000000000000', ...inputs },
-        env: github.env(),
+        env: { ...github.env(), ...env },
         timeoutMs: 60_000,
       }),
     async upstream() {

@@ -58,6 +58,30 @@ export interface DoubleIssue {
 
 export type Permission = 'deployments' | 'issues';
 
+/**
+ * A failure the double serves instead of the real answer, shaped as GitHub sends it:
+ * 401 "Bad credentials"; 403 "Resource not accessible by integration"; the primary rate limit
+ * (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`); the secondary rate limit (403
+ * with `retry-after`); 500 with GitHub's JSON error; 502 with a gateway's HTML page.
+ */
+export type FaultKind = 401 | 403 | 'rate-limit' | 'secondary-rate-limit' | 500 | 502 | 'slow';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only requests with this method, e.g. POST. */
+  method?: string;
+  /** Only requests whose path (and query) matches. */
+  path?: RegExp;
+  /** Let this many matching requests through first. */
+  skip?: number;
+  /** Serve the fault this many times, then answer normally again (default: always). */
+  times?: number;
+  /** Seconds until a rate limit resets (default 3600). */
+  resetIn?: number;
+  /** `slow`: answer normally after this many milliseconds. */
+  delayMs?: number;
+}
+
 const OWNER = 'shipgate-test';
 const REPO = 'app';
 
@@ -154,6 +178,10 @@ export class GitHubDouble {
   readonly problems: string[] = [];
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
   readonly denied = new Set<Permission>();
+  /** Faults to serve, checked in order (see inject). */
+  readonly faults: Fault[] = [];
+  /** Every fault served: method, path and status. */
+  readonly faultsServed: Array<{ method: string; path: string; status: number; at: number }> = [];
   url = '';
   private nextId = 1000;
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -184,6 +212,85 @@ export class GitHubDouble {
     };
   }
 
+  /** Serves `fault` for matching requests from now on; returns it so a test can end it with `heal`. */
+  inject(fault: Fault): Fault {
+    this.faults.push({ ...fault });
+    return this.faults.at(-1)!;
+  }
+
+  heal(): void {
+    this.faults.splice(0);
+  }
+
+  private faultFor(method: string, path: string): Fault | undefined {
+    for (const fault of this.faults) {
+      if (fault.method && fault.method !== method) continue;
+      if (fault.path && !fault.path.test(path)) continue;
+      if ((fault.skip ?? 0) > 0) {
+        fault.skip! -= 1;
+        continue;
+      }
+      if (fault.times !== undefined) {
+        if (fault.times <= 0) continue;
+        fault.times -= 1;
+      }
+      return fault;
+    }
+    return undefined;
+  }
+
+  private static faultAnswer(fault: Fault & { kind: Exclude<FaultKind, 'slow'> }): {
+    status: number;
+    body: string;
+    headers: Record<string, string>;
+  } {
+    const json = (
+      status: number,
+      message: string,
+      documentation = 'https://docs.github.com/rest',
+      headers: Record<string, string> = {},
+    ) => ({
+      status,
+      body: JSON.stringify({ message, documentation_url: documentation, status: String(status) }),
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    });
+    const reset = String(Math.floor(Date.now() / 1000) + (fault.resetIn ?? 3600));
+    switch (fault.kind) {
+      case 401:
+        return json(401, 'Bad credentials');
+      case 403:
+        return json(403, 'Resource not accessible by integration', 'https://docs.github.com/rest/deployments/deployments');
+      case 'rate-limit':
+        return json(
+          403,
+          'API rate limit exceeded for installation ID 4242.',
+          'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting',
+          {
+            'x-ratelimit-limit': '5000',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-used': '5000',
+            'x-ratelimit-reset': reset,
+            'x-ratelimit-resource': 'core',
+          },
+        );
+      case 'secondary-rate-limit':
+        return json(
+          403,
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          { 'retry-after': String(fault.resetIn ?? 60) },
+        );
+      case 500:
+        return json(500, 'Server Error');
+      case 502:
+        return {
+          status: 502,
+          body: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+          headers: { 'content-type': 'text/html' },
+        };
+    }
+  }
+
   /** A deployment as it ended up, by artifact; throws if there is not exactly one. */
   deploymentOf(artifact: string, environment?: string): DoubleDeployment {
     const found = this.deployments.filter(
@@ -200,6 +307,17 @@ export class GitHubDouble {
     const raw = Buffer.concat(chunks).toString('utf8');
     const route = specOperations().find((o) => o.method === req.method && o.pattern.test(url.pathname));
     const where = `${req.method} ${url.pathname}`;
+    const fault = route && this.faultFor(req.method ?? '', url.pathname + url.search);
+    if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 10_000));
+    if (fault && fault.kind !== 'slow') {
+      // Deliberate: not checked against the spec, which documents few of these answers.
+      const answer = GitHubDouble.faultAnswer(fault as Fault & { kind: Exclude<FaultKind, 'slow'> });
+      this.faultsServed.push({ method: req.method ?? '', path: url.pathname + url.search, status: answer.status, at: Date.now() });
+      this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, status: answer.status });
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+      return;
+    }
     let status: number;
     let body: unknown;
     let headers: Record<string, string> = {};

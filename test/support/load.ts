@@ -8,6 +8,8 @@ export interface Sample {
   status: number;
   /** The app version that answered (its x-version header); undefined if no app answered. */
   version: string | undefined;
+  /** The server that answered (its x-instance header, host:port). */
+  instance?: string;
   /** The request failed after the one retry an HTTP client makes for an idempotent request. */
   error?: string;
   retried: boolean;
@@ -63,11 +65,13 @@ export class LoadGenerator {
         const response = await request(this.url, { dispatcher: this.agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
         await response.body.dump();
         const version = response.headers['x-version'];
+        const instance = response.headers['x-instance'];
         this.samples.push({
           at,
           doneAt: now(),
           status: response.statusCode,
           version: typeof version === 'string' ? version : undefined,
+          ...(typeof instance === 'string' ? { instance } : {}),
           retried,
         });
         return;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { stringify } from 'yaml';
+import { requirePrograms } from './programs.ts';
 import { freePort, waitFor } from './services.ts';
 
 /** A real distribution registry (Debian's docker-registry) and the helpers the build-push tests check it with. */
@@ -36,6 +37,8 @@ export const REGISTRY_PASSWORD = 'correct horse battery staple';
 
 /** Starts docker-registry on 127.0.0.1 with storage in a temp dir; with `htpasswd`, behind basic auth (bcrypt). */
 export async function startRegistry(options: { htpasswd?: boolean } = {}): Promise<Registry> {
+  // The tests read what the registry serves with skopeo (and tar), so it is needed wherever a registry is.
+  requirePrograms('docker-registry', 'skopeo', ...(options.htpasswd ? (['htpasswd'] as const) : []));
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-registry-'));
   const port = await freePort();
   const config: Record<string, unknown> = {

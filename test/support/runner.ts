@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +35,8 @@ export interface StepOptions {
   timeoutMs?: number;
   /** Called once the process is running, e.g. to watch traffic. */
   onStdout?: (chunk: string) => void;
+  /** Called with the process once it is spawned, e.g. to signal it when a hostile server got its request. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Reads a file-command file (GITHUB_OUTPUT, GITHUB_STATE) as the runner does: `k=v` or heredoc. */
@@ -61,10 +63,25 @@ function unescapeCommandData(data: string): string {
   return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
+/** The lines the runner reads as commands: none between `::stop-commands::TOKEN` and `::TOKEN::`. */
+function commandLines(stdout: string): string[] {
+  const lines: string[] = [];
+  let resume: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (resume !== undefined) {
+      if (line === resume) resume = undefined;
+      continue;
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line);
+    if (stop) resume = `::${stop[1]}::`;
+    else lines.push(line);
+  }
+  return lines;
+}
+
 function commandMessages(stdout: string, command: string): string[] {
   const prefix = new RegExp(`^::${command}[^:]*::`);
-  return stdout
-    .split('\n')
+  return commandLines(stdout)
     .filter((line) => prefix.test(line))
     .map((line) => unescapeCommandData(line.replace(prefix, '')));
 }
@@ -103,6 +120,7 @@ export async function runStep(action: string, entry: 'main' | 'post', options: S
   };
   const started = performance.now();
   const child = spawn(node24, [join(repoRoot, 'dist', action, entry, 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  options.onSpawn?.(child);
   let stdout = '';
   const collect = (chunk: Buffer) => {
     stdout += chunk.toString();

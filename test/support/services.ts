@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { requirePrograms } from './programs.ts';
 import { repoRoot } from './runner.ts';
 
 /** Real servers for end-to-end tests, all on 127.0.0.1 and all stopped by `stopAll`. */
@@ -121,6 +122,7 @@ export interface Nginx {
 
 /** nginx in the foreground with its own prefix, proxying to `upstream app` from its own file. */
 export async function startNginx(initialServers: string[]): Promise<Nginx> {
+  requirePrograms('nginx');
   const prefix = await mkdtemp(join(tmpdir(), 'shipgate-nginx-'));
   const port = await freePort();
   const upstreamFile = join(prefix, 'upstream.conf');
@@ -178,6 +180,7 @@ export interface Prometheus {
 
 /** Prometheus scraping the targets every second; resolves once every target has been scraped. */
 export async function startPrometheus(targets: PrometheusTarget[], scrapeInterval = '1s'): Promise<Prometheus> {
+  requirePrograms('prometheus');
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-prometheus-'));
   const port = await freePort();
   const config = {

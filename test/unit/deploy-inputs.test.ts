@@ -12,7 +12,7 @@ import { repoRoot } from '../support/runner.ts';
 const from = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 const base = {
   environment: 'staging',
-  artifact: 'ghcr.io/acme/app@sha256:abc',
+  artifact: `ghcr.io/acme/app@sha256:4f1c2a${'0'.repeat(58)}`,
   'github-token': 't',
   target: '{type: command, run: [deploy, "{artifact}"]}',
 };
@@ -27,8 +27,14 @@ describe('deploy inputs', () => {
       onFailure: 'revert',
       transient: false,
       production: undefined,
-      target: { type: 'command', run: ['deploy', '{artifact}'], timeout: 600_000 },
+      version: 'sha256:4f1c2a',
+      target: { kind: 'command', routing: { type: 'command', run: ['deploy', '{artifact}'] } },
     });
+    expect(readDeployInputs(from({ ...base, artifact: `ghcr.io/acme/app:v3@sha256:${'0'.repeat(64)}` })).version).toBe('v3');
+    expect(readDeployInputs(from({ ...base, version: 'v3.1' })).version).toBe('v3.1');
+    expect(() => readDeployInputs(from({ ...base, version: 'v3\n::error::x' }))).toThrow(
+      'Input "version": "v3\\n::error::x" is not a version',
+    );
     expect(inputs.health).toEqual({ url: 'http://127.0.0.1:8080/healthz', status: 200, timeout: 120_000, interval: 2000 });
     expect(inputs.smoke).toEqual([{ url: 'http://x/', status: 200, 'max-latency': 200, timeout: 10_000 }]);
   });
@@ -44,25 +50,52 @@ describe('deploy inputs', () => {
     );
     expect(() =>
       readDeployInputs(from({ ...base, strategy: 'blue-green', target: nginx('app').replace('10.0.0.6:80', '10.0.0.5:80') })),
-    ).toThrow(/blue and green must be different/);
+    ).toThrow(/10\.0\.0\.5:80 is listed twice/);
+    // Pools: a list of servers per slot; the fixed canary form is not a deploy target.
+    const pools = readDeployInputs(
+      from({ ...base, strategy: 'canary', target: nginx('app').replace('"10.0.0.5:80"', '[10.0.0.5:80, 10.0.0.7:80]') }),
+    );
+    expect(pools.target).toMatchObject({ kind: 'slots', routing: { blue: ['10.0.0.5:80', '10.0.0.7:80'], green: ['10.0.0.6:80'] } });
+    expect(() =>
+      readDeployInputs(
+        from({
+          ...base,
+          strategy: 'canary',
+          target: '{type: nginx, config-file: /a, upstream: app, stable: "10.0.0.5:80", canary: "10.0.0.6:80", run: [x]}',
+        }),
+      ),
+    ).toThrow(/Input "strategy": canary needs a target with blue and green slots/);
   });
 });
 
 describe('revert inputs', () => {
   it('needs a target or a router, and takes the reason from a canary report', () => {
-    expect(() => readRevertInputs(from({ environment: 'production', 'github-token': 't' }))).toThrow(
+    expect(() => readRevertInputs(from({ environment: 'production', 'github-token': 't' }), '4242')).toThrow(
       /Input "target": is required unless router is given/,
     );
     const report = JSON.stringify({ result: 'reverted', reason: 'p95 0.4s above 0.25s', steps: [] });
-    const inputs = readRevertInputs(from({ environment: 'production', 'github-token': 't', target: base.target, 'canary-report': report }));
-    expect(inputs).toMatchObject({ to: 'last-success', reason: 'canary reverted: p95 0.4s above 0.25s', openIssue: false });
+    const inputs = readRevertInputs(
+      from({ environment: 'production', 'github-token': 't', target: base.target, 'canary-report': report }),
+      '4242',
+    );
+    expect(inputs).toMatchObject({
+      to: 'last-success',
+      reason: 'canary reverted: p95 0.4s above 0.25s',
+      openIssue: false,
+      request: '4242',
+    });
+    expect(() =>
+      readRevertInputs(from({ environment: 'production', 'github-token': 't', target: base.target, 'request-id': 'a b' }), '1'),
+    ).toThrow(/Input "request-id"/);
   });
 });
 
 describe('substitution', () => {
   it('fills placeholders, percent-encoding the artifact in URLs only', () => {
-    const placement = { artifact: 'app@sha256:ab', environment: 'prod', slot: 'blue' as const, address: '10.0.0.5:80' };
-    expect(substitute('http://{address}/v?a={artifact}&s={slot}', placement, true)).toBe('http://10.0.0.5:80/v?a=app%40sha256%3Aab&s=blue');
+    const placement = { artifact: 'app@sha256:ab', version: 'v1', environment: 'prod', slot: 'blue' as const, address: '10.0.0.5:80' };
+    expect(substitute('http://{address}/v?a={artifact}&s={slot}&v={version}', placement, true)).toBe(
+      'http://10.0.0.5:80/v?a=app%40sha256%3Aab&s=blue&v=v1',
+    );
     expect(substitute('{artifact}', placement)).toBe('app@sha256:ab');
   });
 });

@@ -27,6 +27,7 @@ export const Outputs = {
   Digest: 'digest',
   Image: 'image',
   Tags: 'tags',
+  Version: 'version',
   Metadata: 'metadata',
 } as const;
 

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import * as core from '@actions/core';
-import { context } from '@actions/github';
+import * as core from '../../core/runner.ts';
+import { versionOf as releaseVersion } from '../../slots/release.ts';
 import { coreLogger } from '../../core/action.ts';
 import { ConfigurationError } from '../../core/errors.ts';
 import { buildAndPushDocker, dockerEngineAnswers } from '../../image/docker-build.ts';
-import { allTags, ociLabels, type SourceContext, versionOf } from '../../image/metadata.ts';
+import { allTags, ociLabels, sourceContext, versionOf } from '../../image/metadata.ts';
 import { buildAndPushOci } from '../../image/oci-build.ts';
 import { formatPlatform } from '../../image/platform.ts';
 import { rfc3339, sourceDate } from '../../image/source-date.ts';
@@ -13,18 +13,6 @@ import { copyImage, emptyStats, type PushStats } from '../../registry/push.ts';
 import { repositoryName } from '../../registry/reference.ts';
 import { Inputs, Outputs } from './constants.ts';
 import { type BuildPushInputs, readBuildPushInputs } from './inputs.ts';
-
-/** The commit being built, from the workflow run; empty off Actions. */
-function sourceContext(): SourceContext {
-  const repository = process.env.GITHUB_REPOSITORY;
-  const defaultBranch = (context.payload.repository as { default_branch?: string } | undefined)?.default_branch;
-  return {
-    ...(context.sha ? { sha: context.sha } : {}),
-    ...(context.ref ? { ref: context.ref } : {}),
-    ...(defaultBranch ? { defaultBranch } : {}),
-    ...(repository ? { repositoryUrl: `${context.serverUrl}/${repository}`, repositoryName: repository.split('/')[1] } : {}),
-  };
-}
 
 interface Pushed {
   digest: string;
@@ -60,13 +48,15 @@ async function chooseBuilder(inputs: BuildPushInputs): Promise<'oci' | 'docker'>
 export async function buildPushMain(): Promise<void> {
   const inputs = readBuildPushInputs((name) => core.getInput(name));
   if (inputs.credentials) core.setSecret(inputs.credentials.password);
-  const source = sourceContext();
+  const source = sourceContext(process.env, coreLogger);
   const tags = allTags(inputs.tags, source, inputs.flavor);
   const name = repositoryName(inputs.image);
+  // The client masks the credentials' Basic form and every token it fetches, too.
   const client = new RegistryClient(inputs.image.registry, {
     ...(inputs.credentials ? { credentials: inputs.credentials } : {}),
     insecure: inputs.insecure,
     logger: coreLogger,
+    mask: (secret) => core.setSecret(secret),
   });
   const target = { client, repository: inputs.image.repository };
 
@@ -77,7 +67,7 @@ export async function buildPushMain(): Promise<void> {
     const sourceClient =
       from.registry === inputs.image.registry
         ? client
-        : new RegistryClient(from.registry, { insecure: inputs.insecure, logger: coreLogger });
+        : new RegistryClient(from.registry, { insecure: inputs.insecure, logger: coreLogger, mask: (secret) => core.setSecret(secret) });
     await client.check(inputs.image.repository, ['pull', 'push']);
     const stats = emptyStats();
     const copied = await core.group(`Copying ${repositoryName(from)}@${from.digest} to ${name}`, () =>
@@ -115,7 +105,10 @@ export async function buildPushMain(): Promise<void> {
     await client.check(inputs.image.repository, ['pull', 'push']);
     const base = inputs.base;
     const baseClient =
-      base && (base.registry === inputs.image.registry ? client : new RegistryClient(base.registry, { logger: coreLogger }));
+      base &&
+      (base.registry === inputs.image.registry
+        ? client
+        : new RegistryClient(base.registry, { logger: coreLogger, mask: (secret) => core.setSecret(secret) }));
     const built = await buildAndPushOci({
       target,
       ...(base && baseClient ? { base: { client: baseClient, reference: base } } : {}),
@@ -154,6 +147,8 @@ export async function buildPushMain(): Promise<void> {
   core.setOutput(Outputs.Digest, pushed.digest);
   core.setOutput(Outputs.Image, reference);
   core.setOutput(Outputs.Tags, fullTags.join('\n'));
+  // What deploy and people call this release: the first tag (yours come before the derived ones).
+  core.setOutput(Outputs.Version, tags[0] ?? releaseVersion(reference));
   core.setOutput(
     Outputs.Metadata,
     JSON.stringify({

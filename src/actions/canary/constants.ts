@@ -7,6 +7,8 @@ export const Inputs = {
   Gate: 'gate',
   Inconclusive: 'inconclusive',
   MaxExtension: 'max-extension',
+  DeploymentId: 'deployment-id',
+  GitHubToken: 'github-token',
   FailOnRevert: 'fail-on-revert',
   JobSummary: 'job-summary',
 } as const;
@@ -21,8 +23,12 @@ export const Outputs = {
 export const State = {
   /** The validated router config, so the post step can put traffic back on stable. */
   Router: 'router',
+  /** In slot mode, the slot that is stable for this run (the known-good one). */
+  Stable: 'stable',
   /** The last canary weight that took effect. */
   Weight: 'weight',
   /** Set once main has left traffic where it decided: the post step then has nothing to do. */
   Settled: 'settled',
+  /** The deployment the canary reports on, with where it lives (never the token). */
+  Deployment: 'deployment',
 } as const;

@@ -4,31 +4,25 @@ import { parseSteps, type Step } from '../../canary/schedule.ts';
 import { parseDuration } from '../../core/durations.ts';
 import { ConfigurationError, errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';
+import { routingInput } from '../../deploy/inputs.ts';
 import { innerSelector } from '../../gates/comparison.ts';
 import { checkPlaceholders } from '../../gates/placeholders.ts';
 import { GATE_EXAMPLE, gateSchema, type GateRule, queriesOf } from '../../gates/rules.ts';
-import { PromqlSyntaxError } from '../../metrics/promql.ts';
 import { METRICS_EXAMPLE, metricsSchema, type MetricsConfig } from '../../metrics/index.ts';
-import { ROUTER_EXAMPLE, routerSchema, type RouterConfig } from '../../routers/index.ts';
-import type { RampSides } from '../../slots/sides.ts';
+import { PromqlSyntaxError } from '../../metrics/promql.ts';
+import { isFixedRouting, isSlotRouting, routingExample, type Routing } from '../../slots/config.ts';
 import { Inputs } from './constants.ts';
 
 export interface CanaryInputs {
   steps: Step[];
   intervalMs: number;
-  router: RouterConfig;
+  router: Routing;
   metrics: MetricsConfig;
   gate: GateRule[];
   inconclusive: InconclusivePolicy;
-}
-
-/**
- * Who is stable and who is the canary, as `host:port` servers, for the gate's placeholders: known
- * when the router names servers by address (nginx); a HAProxy or command router does not.
- */
-export function routerSides(router: RouterConfig): RampSides | undefined {
-  if (router.type !== 'nginx') return undefined;
-  return { stable: { addresses: [router.stable] }, canary: { addresses: [router.canary] } };
+  /** deploy's deployment-id output: the canary reports its ramp there. */
+  deploymentId: number | undefined;
+  token: string | undefined;
 }
 
 /** Reads and validates every input of the canary action; nothing else happens until this returns. */
@@ -40,11 +34,21 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
   };
   const steps = parseSteps(required(Inputs.Steps, 'steps: "5%:2m, 25%:5m, 50%:5m, 100%"'));
   const intervalMs = parseDuration(getInput(Inputs.Interval).trim() || '30s', Inputs.Interval, 'interval: 30s');
-  const router = parseYamlInput(Inputs.Router, required(Inputs.Router, ROUTER_EXAMPLE), routerSchema, ROUTER_EXAMPLE);
+  required(Inputs.Router, routingExample(Inputs.Router));
+  const router = routingInput(getInput, Inputs.Router)!;
+  if (router.type === 'command' && !router.command) {
+    throw new ConfigurationError(
+      Inputs.Router,
+      'command is required: the command that sets the canary weight',
+      'router: "{type: command, command: [set-weight, \'{weight}\']}"',
+    );
+  }
+  if (router.type !== 'command' && !isSlotRouting(router) && !isFixedRouting(router)) {
+    throw new ConfigurationError(Inputs.Router, 'give blue and green, or stable and canary', routingExample(Inputs.Router));
+  }
   const metrics = parseYamlInput(Inputs.Metrics, required(Inputs.Metrics, METRICS_EXAMPLE), metricsSchema, METRICS_EXAMPLE);
   const gate = parseYamlInput(Inputs.Gate, required(Inputs.Gate, GATE_EXAMPLE), gateSchema as z.ZodType<GateRule[]>, GATE_EXAMPLE);
   const totalHoldMs = steps.reduce((sum, s) => sum + s.holdMs, 0);
-  const sides = routerSides(router);
   for (const rule of gate) {
     if (rule['initial-delay'] >= totalHoldMs && totalHoldMs > 0) {
       throw new ConfigurationError(
@@ -54,7 +58,14 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
       );
     }
     for (const [field, query] of queriesOf(rule)) {
-      checkPlaceholders(query, `${rule.name}: ${field}`, Inputs.Gate, false);
+      checkPlaceholders(query, `${rule.name}: ${field}`, Inputs.Gate, isSlotRouting(router));
+      if (router.type === 'command' && /\{(canary|stable)-instances\}/.test(query)) {
+        throw new ConfigurationError(
+          Inputs.Gate,
+          `${rule.name}: ${field}: {canary-instances} and {stable-instances} need a router that knows its servers' addresses (nginx or HAProxy)`,
+          'query: sum(rate(http_requests_total{version="canary"}[1m]))',
+        );
+      }
       if (rule.kind !== 'threshold') {
         try {
           innerSelector(query, rule.kind);
@@ -69,13 +80,6 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
           }
         }
       }
-      if (!sides && /\{(canary|stable)-instances\}/.test(query)) {
-        throw new ConfigurationError(
-          Inputs.Gate,
-          `${rule.name}: ${field}: {canary-instances} and {stable-instances} need a router that names its servers by host:port (nginx)`,
-          'query: sum(rate(http_requests_total{version="canary"}[1m]))',
-        );
-      }
     }
   }
   const action = (getInput(Inputs.Inconclusive).trim() || 'extend').toLowerCase();
@@ -85,7 +89,18 @@ export function readCanaryInputs(getInput: (name: string) => string): CanaryInpu
   const extension = getInput(Inputs.MaxExtension).trim();
   const inconclusive: InconclusivePolicy = {
     action,
-    maxExtensionMs: extension ? parseDuration(extension, Inputs.MaxExtension, 'max-extension: 5m') : undefined,
+    ...(extension ? { maxExtensionMs: parseDuration(extension, Inputs.MaxExtension, 'max-extension: 5m') } : {}),
   };
-  return { steps, intervalMs, router, metrics, gate, inconclusive };
+  const idText = getInput(Inputs.DeploymentId).trim();
+  if (idText && !/^[1-9]\d{0,15}$/.test(idText)) {
+    throw new ConfigurationError(
+      Inputs.DeploymentId,
+      `"${idText}" is not a deployment id`,
+      `${Inputs.DeploymentId}: \${{ needs.deploy.outputs.deployment-id }}`,
+    );
+  }
+  const token = getInput(Inputs.GitHubToken).trim() || undefined;
+  if (idText && !token)
+    throw new ConfigurationError(Inputs.GitHubToken, 'is required with deployment-id', `${Inputs.GitHubToken}: \${{ github.token }}`);
+  return { steps, intervalMs, router, metrics, gate, inconclusive, deploymentId: idText ? Number(idText) : undefined, token };
 }

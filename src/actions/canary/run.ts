@@ -1,60 +1,79 @@
-import * as core from '@actions/core';
-import { runRamp } from '../../canary/ramp.ts';
+import * as core from '../../core/runner.ts';
+import { RECORD_MS, settleDeployment } from '../../canary/records.ts';
+import { runCanary } from '../../canary/release.ts';
 import { canarySummary } from '../../canary/summary.ts';
 import { booleanInput, coreLogger } from '../../core/action.ts';
 import { cancelled } from '../../core/cancel.ts';
-import { Gate } from '../../gates/gate.ts';
-import { expandPlaceholders } from '../../gates/placeholders.ts';
-import { mapQueries } from '../../gates/rules.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { createGitHubClient } from '../../github/client.ts';
+import { runContext, type RunContext } from '../../github/context.ts';
+import { Deployments } from '../../github/deployments.ts';
+import { StatusRecorder } from '../../github/recorder.ts';
 import { createMetrics, metricsSecrets } from '../../metrics/index.ts';
-import { createRouter } from '../../routers/index.ts';
-import { restoreStable } from '../../routers/restore-stable.ts';
 import { Inputs, Outputs, State } from './constants.ts';
-import { readCanaryInputs, routerSides } from './inputs.ts';
+import { readCanaryInputs } from './inputs.ts';
+
+/** What the post step needs to settle the deployment the canary reports on; the token is read again. */
+export interface CanaryDeploymentState {
+  id: number;
+  context: RunContext;
+}
 
 export async function canaryMain(): Promise<void> {
   const inputs = readCanaryInputs((name) => core.getInput(name));
   const failOnRevert = booleanInput(Inputs.FailOnRevert, true);
   const jobSummary = booleanInput(Inputs.JobSummary, true);
   for (const secret of metricsSecrets(inputs.metrics)) core.setSecret(secret);
-  const router = createRouter(inputs.router);
-  await core.group(`Checking ${router.description}`, () => router.check());
+  if (inputs.token) core.setSecret(inputs.token);
 
-  // The gate's queries name the canary and stable through placeholders; fill them for this run,
-  // then run every query once before any traffic moves.
-  const sides = routerSides(inputs.router);
-  const rules = sides ? inputs.gate.map((rule) => mapQueries(rule, (q) => expandPlaceholders(q, sides))) : inputs.gate;
-  const gate = new Gate(rules, createMetrics(inputs.metrics), inputs.intervalMs);
-  await core.group('Checking every gate query against Prometheus', () => gate.preflight(cancelled));
-
-  // From here on traffic may move: the post step needs the router to put it back if main dies.
-  core.saveState(State.Router, core.getInput(Inputs.Router));
-
-  // A runner that died mid-ramp leaves a split behind: start from all-stable, and say so.
-  const leftover = await router.currentWeight?.();
-  if (leftover !== undefined && leftover > 0 && leftover < 100) {
-    await core.group('Restoring stable after an unfinished rollout', async () => {
-      core.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
-      await restoreStable(router, coreLogger);
-    });
+  let github: Deployments | undefined;
+  let recorder: StatusRecorder | undefined;
+  const id = inputs.deploymentId;
+  if (id !== undefined && inputs.token) {
+    const context = runContext();
+    github = new Deployments(createGitHubClient(inputs.token, context.apiUrl, coreLogger), context, coreLogger);
+    recorder = new StatusRecorder(github, coreLogger);
+    const saved: CanaryDeploymentState = { id, context };
+    core.saveState(State.Deployment, JSON.stringify(saved));
   }
 
-  const report = await runRamp({
-    steps: inputs.steps,
-    intervalMs: inputs.intervalMs,
-    router,
-    gate,
-    logger: coreLogger,
-    signal: cancelled,
-    inconclusive: inputs.inconclusive,
-    onWeight: (weight) => core.saveState(State.Weight, String(weight)),
+  const outcome = await runCanary(
+    { steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive },
+    {
+      logger: coreLogger,
+      signal: cancelled,
+      metrics: createMetrics(inputs.metrics),
+      ...(recorder && id !== undefined ? { records: { progress: (state, description) => recorder.post(id, state, description) } } : {}),
+      // From here on traffic may move: the post step needs the router to put it back if main dies.
+      onStart: (stable) => {
+        core.saveState(State.Router, core.getInput(Inputs.Router));
+        if (stable) core.saveState(State.Stable, stable);
+      },
+      onWeight: (weight) => core.saveState(State.Weight, String(weight)),
+    },
+  ).catch(async (error: unknown) => {
+    // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive):
+    // the deployment it was to report on must not wait forever.
+    if (recorder && id !== undefined) {
+      recorder.post(id, 'failure', `The canary did not start: ${errorMessage(error)}`);
+      await recorder.flush(RECORD_MS);
+    }
+    throw error;
   });
+  const { report } = outcome;
   if (report.result === 'promoted' || report.stableRestored) core.saveState(State.Settled, 'true');
 
   core.setOutput(Outputs.Result, report.result);
   core.setOutput(Outputs.Reason, report.reason);
   core.setOutput(Outputs.FinalWeight, String(report.finalWeight));
   core.setOutput(Outputs.Report, JSON.stringify(report));
+
+  // Traffic is where it stays: now the record, within a deadline, never the other way round.
+  if (recorder && github && id !== undefined) {
+    const truth = await settleDeployment(github, recorder, id, outcome, coreLogger);
+    if (truth) core.warning(truth);
+  }
+
   if (jobSummary) {
     await core.summary
       .addRaw(

@@ -1,14 +1,21 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';
-import { createRouter, ROUTER_EXAMPLE, routerSchema } from '../../routers/index.ts';
+import { createGitHubClient } from '../../github/client.ts';
+import { Deployments } from '../../github/deployments.ts';
+import { createRouter } from '../../routers/index.ts';
 import { restoreStable } from '../../routers/restore-stable.ts';
+import { isSlotRouting, routingExample, routingSchema } from '../../slots/config.ts';
+import { SLOT_NAMES, type SlotName } from '../../slots/sides.ts';
+import { Slots } from '../../slots/slots.ts';
 import { Inputs, State } from './constants.ts';
+import type { CanaryDeploymentState } from './run.ts';
 
 /**
  * The safety net: when main did not leave traffic settled (the runner killed it, or the router
- * refused to go back), put all traffic on stable.
+ * refused to go back), put all traffic on stable: in slot mode the slot that was live when the
+ * ramp started. Then, when the canary reported on a deployment, mark it failed.
  */
 export async function canaryPost(): Promise<void> {
   const routerInput = core.getState(State.Router);
@@ -21,17 +28,45 @@ export async function canaryPost(): Promise<void> {
     return;
   }
   const weight = core.getState(State.Weight) || 'unknown';
-  const router = createRouter(parseYamlInput(Inputs.Router, routerInput, routerSchema, ROUTER_EXAMPLE));
+  const routing = parseYamlInput(Inputs.Router, routerInput, routingSchema, routingExample(Inputs.Router));
+  const stable = core.getState(State.Stable) as SlotName;
   core.warning(`The canary step did not finish (last canary weight ${weight}%): putting all traffic back on stable.`);
+  let where: string;
   try {
-    await restoreStable(router, coreLogger);
+    if (isSlotRouting(routing) && SLOT_NAMES.includes(stable)) {
+      const slots = new Slots(routing, coreLogger);
+      await slots.change((view) => ({ slot: stable, percent: 100, record: { live: stable, slots: view.record?.slots ?? {} } }));
+      where = `${stable} (${slots.description})`;
+    } else {
+      const router = createRouter(routing, coreLogger);
+      await restoreStable(router, coreLogger);
+      where = `stable (${router.description})`;
+    }
   } catch (error) {
-    throw new Error(`Could not put traffic back on stable via ${router.description}: ${errorMessage(error)}`, { cause: error });
+    throw new Error(`Could not put traffic back on stable: ${errorMessage(error)}`, { cause: error });
   }
-  core.info(`All traffic is back on stable (${router.description}).`);
+  core.info(`All traffic is back on ${where}.`);
+  const saved = core.getState(State.Deployment);
+  if (saved) {
+    const { id, context } = JSON.parse(saved) as CanaryDeploymentState;
+    const token = core.getInput(Inputs.GitHubToken);
+    core.setSecret(token);
+    const github = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context, coreLogger);
+    await github
+      .setStatus(
+        id,
+        'failure',
+        `The canary did not finish (last weight ${weight}%); all traffic is back on ${where.split(' ')[0]}`,
+        undefined,
+        {
+          signal: AbortSignal.timeout(20_000),
+        },
+      )
+      .catch((error: unknown) => core.warning(`Could not mark deployment ${id} failed: ${errorMessage(error)}`));
+  }
   await core.summary
     .addRaw(
-      `### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on stable.\n`,
+      `### ↩️ Canary reverted by the post step\nThe canary step did not finish (last weight ${weight}%); all traffic was put back on ${where.split(' ')[0]}.\n`,
     )
     .write();
 }

@@ -2,6 +2,7 @@
 export const Inputs = {
   Environment: 'environment',
   Artifact: 'artifact',
+  Version: 'version',
   EnvironmentUrl: 'environment-url',
   GitHubToken: 'github-token',
   Production: 'production',
@@ -17,6 +18,7 @@ export const Inputs = {
 export const Outputs = {
   Result: 'result',
   DeploymentId: 'deployment-id',
+  Version: 'version',
   PreviousArtifact: 'previous-artifact',
   Slot: 'slot',
   EnvironmentUrl: 'environment-url',

@@ -1,15 +1,17 @@
-import * as core from '@actions/core';
+import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
+import { markdownText } from '../../core/untrusted.ts';
 import { tokenInput } from '../../deploy/inputs.ts';
 import { createGitHubClient } from '../../github/client.ts';
 import type { RunContext } from '../../github/context.ts';
 import { Deployments } from '../../github/deployments.ts';
+import { describeRelease, type Release } from '../../slots/release.ts';
 import { Inputs, State } from './constants.ts';
 
 /** What the post step needs to settle a deployment main left open; the token is read from the input again. */
 export interface PostState {
   id: number;
-  artifact: string;
+  release: Release;
   environmentUrl: string | undefined;
   context: RunContext;
 }
@@ -31,12 +33,15 @@ export async function deployPost(): Promise<void> {
     core.info('The deploy step recorded its outcome itself; nothing to do.');
     return;
   }
-  const { id, artifact, environmentUrl, context } = JSON.parse(saved) as PostState;
+  const { id, release, environmentUrl, context } = JSON.parse(saved) as PostState;
+  const shown = describeRelease(release);
   const token = tokenInput((name) => core.getInput(name), Inputs.GitHubToken);
   core.setSecret(token);
-  const deployments = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context);
+  const deployments = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context, coreLogger);
   const why = 'the run was cancelled or its runner died before the deploy finished';
-  core.warning(`Deployment ${id} of ${artifact} is unfinished: ${why}. Marking it error.`);
-  await deployments.setStatus(id, 'error', `${artifact}: ${why}`, environmentUrl);
-  await core.summary.addRaw(`### ⚠️ Deployment ${id} of ${artifact} marked error\nThe deploy step did not finish: ${why}.\n`).write();
+  core.warning(`Deployment ${id} of ${shown} is unfinished: ${why}. Marking it error.`);
+  await deployments.setStatus(id, 'error', `${shown}: ${why}`, environmentUrl);
+  await core.summary
+    .addRaw(`### ⚠️ Deployment ${id} of ${markdownText(shown)} marked error\nThe deploy step did not finish: ${why}.\n`)
+    .write();
 }

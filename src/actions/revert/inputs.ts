@@ -1,10 +1,18 @@
 import { ConfigurationError } from '../../core/errors.ts';
+import { checkSchema } from '../../core/yaml-input.ts';
 import type { HealthConfig } from '../../deploy/checks.ts';
-import { artifactValue, booleanValue, environmentInput, healthInput, targetInput, tokenInput, type GetInput } from '../../deploy/inputs.ts';
-import { TARGET_EXAMPLE, type TargetConfig } from '../../deploy/target.ts';
-import { checkSchema, parseYamlInput } from '../../core/yaml-input.ts';
-import { ROUTER_EXAMPLE, routerSchema, type RouterConfig } from '../../routers/index.ts';
+import {
+  artifactValue,
+  booleanValue,
+  environmentInput,
+  healthInput,
+  routingInput,
+  tokenInput,
+  type GetInput,
+} from '../../deploy/inputs.ts';
+import { REASON, REQUEST } from '../../github/payload.ts';
 import { CANARY_REPORT_EXAMPLE, canaryReportSchema, type CanaryReport } from '../../revert/report.ts';
+import { routingExample, type Routing } from '../../slots/config.ts';
 import { Inputs } from './constants.ts';
 
 export interface RevertInputs {
@@ -13,28 +21,36 @@ export interface RevertInputs {
   reason: string;
   /** `last-success` or an artifact. */
   to: string;
-  target: TargetConfig | undefined;
-  router: RouterConfig | undefined;
+  target: Routing | undefined;
+  router: Routing | undefined;
   health: HealthConfig | undefined;
   canaryReport: CanaryReport | undefined;
+  /** What makes two reverts the same request: given, or this run's id. */
+  request: string;
   openIssue: boolean;
   jobSummary: boolean;
 }
 
 /** Reads and validates every input of the revert action; nothing else happens until this returns. */
-export function readRevertInputs(getInput: GetInput): RevertInputs {
+export function readRevertInputs(getInput: GetInput, runId: string): RevertInputs {
   const environment = environmentInput(getInput, Inputs.Environment);
   const token = tokenInput(getInput, Inputs.GitHubToken);
   const toText = getInput(Inputs.To).trim() || 'last-success';
   const to = toText === 'last-success' ? toText : artifactValue(toText, Inputs.To);
-  const target = targetInput(getInput, Inputs.Target);
-  const routerText = getInput(Inputs.Router).trim();
-  const router = routerText ? parseYamlInput(Inputs.Router, routerText, routerSchema, ROUTER_EXAMPLE) : undefined;
+  const target = routingInput(getInput, Inputs.Target);
+  const router = routingInput(getInput, Inputs.Router);
   if (!target && !router) {
     throw new ConfigurationError(
       Inputs.Target,
-      'is required unless router is given: say how to put a version back (the same target as deploy) or which canary router to send all traffic to stable',
-      TARGET_EXAMPLE,
+      'is required unless router is given: say how to put a version back (the same target as deploy) or which router to send all traffic to the known-good side',
+      routingExample(Inputs.Target),
+    );
+  }
+  if (target?.type === 'command' && !target.run) {
+    throw new ConfigurationError(
+      Inputs.Target,
+      'run is required for a command target',
+      'target: "{type: command, run: [deploy, \'{artifact}\']}"',
     );
   }
   const reportText = getInput(Inputs.CanaryReport).trim();
@@ -52,8 +68,24 @@ export function readRevertInputs(getInput: GetInput): RevertInputs {
     }
     canaryReport = checkSchema(Inputs.CanaryReport, document, canaryReportSchema, CANARY_REPORT_EXAMPLE);
   }
-  const reason =
-    getInput(Inputs.Reason).trim() || (canaryReport ? `canary ${canaryReport.result}: ${canaryReport.reason}` : 'no reason given');
+  const given = getInput(Inputs.Reason).trim();
+  const reason = (given || (canaryReport ? `canary ${canaryReport.result}: ${canaryReport.reason}` : 'no reason given'))
+    .replace(/\s+/g, ' ')
+    .slice(0, 500);
+  if (!REASON.test(reason))
+    throw new ConfigurationError(
+      Inputs.Reason,
+      'must be text of at most 500 characters',
+      `${Inputs.Reason}: error rate 4% after the rollout`,
+    );
+  const request = getInput(Inputs.RequestId).trim() || runId;
+  if (!REQUEST.test(request)) {
+    throw new ConfigurationError(
+      Inputs.RequestId,
+      `"${request}" is not a request id (letters, digits and _ . : -, at most 100)`,
+      `${Inputs.RequestId}: alert-\${{ github.event.client_payload.fingerprint }}`,
+    );
+  }
   return {
     environment,
     token,
@@ -63,6 +95,7 @@ export function readRevertInputs(getInput: GetInput): RevertInputs {
     router,
     health: healthInput(getInput, Inputs.Health),
     canaryReport,
+    request,
     openIssue: booleanValue(getInput, Inputs.OpenIssue, false)!,
     jobSummary: booleanValue(getInput, Inputs.JobSummary, true)!,
   };
