@@ -87,7 +87,7 @@ const cases: Array<[string, Record<string, string>, string, RegExp]> = [
       gate: stringify([{ name: 'e', query: 'sum(up{instance=~"{canary-instances}"})', max: 1 }]),
     },
     'gate',
-    /need a router that names its servers by host:port/,
+    /need a router that knows its servers' addresses/,
   ],
   [
     'a comparison over rates instead of counters',
