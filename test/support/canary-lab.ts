@@ -22,11 +22,16 @@ export interface LabOptions {
   canaryLatencyFactor?: number;
   /** Counters for a status code appear only once it has been served (no failure series before the first failure). */
   lazyCounters?: boolean;
+  /** App processes per version (a pool behind the router), each scraped on its own. Default 1. */
+  processes?: number;
 }
 
 export interface Lab {
+  /** The first process of each version (the only one unless `processes` > 1). */
   stable: App;
   canary: App;
+  stableApps: App[];
+  canaryApps: App[];
   nginx: Nginx;
   prometheus: Prometheus;
   load: LoadGenerator;
@@ -86,26 +91,34 @@ async function warmUp(app: App, requests = 400, withinMs = 2000): Promise<void> 
 export async function startLab(options: LabOptions): Promise<Lab> {
   const background = options.backgroundErrorRate;
   const shared: AppOptions = { medianMs: options.medianMs, lazyCounters: options.lazyCounters };
-  const stable = await startApp('stable', background ? 'errors' : 'healthy', { ...shared, errorRate: background });
+  const count = options.processes ?? 1;
   const canaryErrorRate = options.canaryErrorRate ?? background;
-  const canary = await startApp('canary', options.canary === 'healthy' && canaryErrorRate ? 'errors' : options.canary, {
-    ...shared,
-    errorRate: canaryErrorRate,
-    latencyMs: options.canaryLatencyMs,
-    medianMs: options.medianMs !== undefined ? options.medianMs * (options.canaryLatencyFactor ?? 1) : undefined,
-  });
+  const stableApps: App[] = [];
+  const canaryApps: App[] = [];
+  for (let i = 0; i < count; i++) {
+    stableApps.push(await startApp('stable', background ? 'errors' : 'healthy', { ...shared, errorRate: background }));
+    canaryApps.push(
+      await startApp('canary', options.canary === 'healthy' && canaryErrorRate ? 'errors' : options.canary, {
+        ...shared,
+        errorRate: canaryErrorRate,
+        latencyMs: options.canaryLatencyMs,
+        medianMs: options.medianMs !== undefined ? options.medianMs * (options.canaryLatencyFactor ?? 1) : undefined,
+      }),
+    );
+  }
+  const [stable, canary] = [stableApps[0]!, canaryApps[0]!];
   // As deploy's smoke checks would, warm both versions up before they are judged: a process that
   // never served is slower on its first requests (code not yet optimised), which is not the release.
-  await Promise.all([warmUp(stable), warmUp(canary)]);
-  const nginx = await startNginx([stable.address]);
-  const prometheus = await startPrometheus([
-    { address: stable.address, labels: {} },
-    { address: canary.address, labels: {} },
-  ]);
+  await Promise.all([...stableApps, ...canaryApps].map((app) => warmUp(app)));
+  const nginx = await startNginx(stableApps.map((a) => a.address));
+  const prometheus = await startPrometheus([...stableApps, ...canaryApps].map((a) => ({ address: a.address, labels: {} })));
   const load = new LoadGenerator(`${nginx.url}/`, options.rps ?? 100);
+  const addresses = (apps: App[]) => (apps.length === 1 ? apps[0]!.address : apps.map((a) => a.address));
   return {
     stable,
     canary,
+    stableApps,
+    canaryApps,
     nginx,
     prometheus,
     load,
@@ -116,8 +129,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         type: 'nginx',
         'config-file': nginx.upstreamFile,
         upstream: 'app',
-        stable: stable.address,
-        canary: canary.address,
+        stable: addresses(stableApps),
+        canary: addresses(canaryApps),
         'reload-command': nginx.reloadCommand,
         'test-command': nginx.testCommand,
       }),
@@ -131,7 +144,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     },
     async stop() {
       await load.stop();
-      await Promise.all([nginx.stop(), prometheus.stop(), stable.stop(), canary.stop()]);
+      await Promise.all([nginx.stop(), prometheus.stop(), ...[...stableApps, ...canaryApps].map((a) => a.stop())]);
     },
   };
 }
