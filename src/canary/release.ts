@@ -12,7 +12,7 @@ import { describeRelease, type Release } from '../slots/release.ts';
 import { otherSlot, type RampSides, type SlotName } from '../slots/sides.ts';
 import { Slots } from '../slots/slots.ts';
 import { slotRampRouter } from '../slots/traffic.ts';
-import { type CanaryReport, type InconclusivePolicy, runRamp } from './ramp.ts';
+import { type CanaryReport, type InconclusivePolicy, type ProgressEvent, runRamp } from './ramp.ts';
 import type { Step } from './schedule.ts';
 
 /** The GitHub side of a canary: the deployment it reports progress on, posted behind the traffic. */
@@ -149,8 +149,9 @@ async function checkedGate(request: CanaryRequest, deps: CanaryDeps, sides: Ramp
 }
 
 async function ramp(request: CanaryRequest, deps: CanaryDeps, router: TrafficRouter, gate: Gate, shown: string): Promise<CanaryReport> {
-  const total = request.steps.length;
   deps.records?.progress('in_progress', `Canary ${shown}: starting`);
+  // A status per look would bury the deployment's history: post only when what it says changes.
+  let said = '';
   return runRamp({
     steps: request.steps,
     intervalMs: request.intervalMs,
@@ -159,18 +160,38 @@ async function ramp(request: CanaryRequest, deps: CanaryDeps, router: TrafficRou
     logger: deps.logger,
     signal: deps.signal,
     ...(request.inconclusive ? { inconclusive: request.inconclusive } : {}),
-    onWeight: (weight) => {
-      deps.onWeight(weight);
-      const index = request.steps.findIndex((s) => s.weight === weight);
-      const step = request.steps[index];
-      if (step && weight < 100) {
-        deps.records?.progress(
-          'in_progress',
-          `Canary ${shown}: ${weight}% (step ${index + 1}/${total}, ${formatDuration(step.holdMs)} hold), gate watching`,
-        );
-      }
+    onWeight: deps.onWeight,
+    onProgress: (event) => {
+      const step = request.steps[event.step - 1];
+      if (!step || event.weight >= 100) return;
+      const description = progressDescription(shown, event, step.holdMs);
+      if (description === said) return;
+      said = description;
+      deps.records?.progress('in_progress', description);
     },
   });
+}
+
+const STATE_WORDS: Partial<Record<ProgressEvent['rules'][number]['state'], string>> = {
+  pass: 'ok',
+  breach: 'out of bounds',
+  'no-data': 'waiting for data',
+  delayed: 'not yet',
+};
+
+/**
+ * One in-progress status: the step, its weight and hold, and each rule's state, cut to the 140
+ * characters GitHub keeps (the step and weight always fit; rules are dropped from the end).
+ */
+export function progressDescription(shown: string, event: ProgressEvent, holdMs: number): string {
+  const head = `Canary ${shown}: ${event.weight}% (step ${event.step}/${event.steps}, ${formatDuration(holdMs)} hold${event.extending ? ', extended' : ''})`;
+  const rules = event.rules.map((r) => `${r.rule} ${STATE_WORDS[r.state] ?? r.state}`);
+  let text = rules.length ? `${head}; gate: ${rules.join(', ')}` : `${head}, gate watching`;
+  while (text.length > 140 && rules.length > 1) {
+    rules.pop();
+    text = `${head}; gate: ${rules.join(', ')}, …`;
+  }
+  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 }
 
 /** One line for the deployment status that ends the canary: GitHub keeps 140 characters. */
