@@ -59,6 +59,12 @@ function passThrough(cause: unknown): Error {
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** A caller's own deadline (`AbortSignal.timeout`) ends the call too; its error names the call like ours does. */
+function named(reason: unknown, what: string): unknown {
+  if ((reason as { name?: string } | undefined)?.name !== 'TimeoutError') return reason;
+  return new DeadlineError(`${what} did not finish within the time the step gives it`);
+}
+
 /**
  * The fetch Octokit is given: undici's, through the step's one dispatcher (so the runner's proxies
  * apply), each request with its deadline and the run's cancellation, the answer read with a bound
@@ -99,7 +105,7 @@ function githubFetch(timeoutMs: number, logger: Logger): typeof globalThis.fetch
         Object.defineProperty(rebuilt, 'url', { value: response.url });
         return rebuilt;
       } catch (error) {
-        const reason = signal.aborted ? signal.reason : error;
+        const reason = signal.aborted ? named(signal.reason, what) : error;
         if (reason instanceof DeadlineError && attempt === 1 && (method === 'GET' || method === 'HEAD') && !cancelled.aborted) {
           logger.info(`${reason.message}; asking once more.`);
           continue;

@@ -36,7 +36,6 @@ export interface CallOptions {
 }
 
 const WRITE = 'deployments: write';
-const CALL_MS = 30_000;
 
 /** Statuses carry at most 140 characters of description. */
 export const short = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
@@ -61,12 +60,12 @@ export class Deployments {
   }
 
   /**
-   * Every call ends within CALL_MS unless the caller gives its own deadline. Not tied to the run's
-   * cancellation: what a cancelled run records about itself must still get out.
+   * The client's per-request deadline bounds every call (a GET gets one more try, naming the call
+   * when it fails); a caller may cut it shorter.
    */
   private request(options: CallOptions) {
     // `retries` is @octokit/plugin-retry's per-request switch; Octokit's types do not know it.
-    return { request: { retries: 0, signal: options.signal ?? AbortSignal.timeout(CALL_MS) } as { signal?: AbortSignal } };
+    return { request: { retries: 0, ...(options.signal ? { signal: options.signal } : {}) } as { signal?: AbortSignal } };
   }
 
   /**

@@ -201,38 +201,79 @@ describe('a rate-limited GitHub', () => {
   });
 });
 
-describe('a Prometheus that never answers', () => {
+describe('a Prometheus that stops answering once traffic moves', () => {
   let lab: Lab | undefined;
   afterEach(async () => {
     await lab?.stop();
     lab = undefined;
     await stopAll();
   });
-  const canary = async (prometheus: HostileServer, options: StepOptions = {}) => {
+  /**
+   * The preflight reaches the real Prometheus through a front; from the moment the ramp starts the
+   * front reads each query and never answers, as a hung Prometheus does.
+   */
+  const canary = async (options: StepOptions = {}) => {
     lab = await startLab({ canary: 'healthy' });
+    lab.load.start();
+    let ramping = false;
+    let hung: () => void = () => {};
+    const firstHung = new Promise<void>((done) => (hung = done));
+    const prometheus = await startHostile(
+      front(lab.prometheus.url, (req) => {
+        if (!ramping) return false;
+        hung();
+        req.resume();
+        return true;
+      }),
+    );
     const inputs = lab.inputs({ metrics: stringify({ type: 'prometheus', address: prometheus.url, timeout: '2s' }) });
-    return timed(runStep('canary', 'main', { inputs, timeoutMs: 90_000, ...options }));
+    const onStdout = (chunk: string) => {
+      if (chunk.includes('Canary at 10%')) ramping = true;
+      options.onStdout?.(chunk);
+    };
+    return { prometheus, firstHung, result: timed(runStep('canary', 'main', { inputs, timeoutMs: 90_000, ...options, onStdout })) };
   };
 
   it('never promotes on silence: every query ends at its timeout and the canary is reverted', async () => {
-    const prometheus = await startHostile(silent);
-    const [step] = await canary(prometheus);
+    const { prometheus, result } = await canary();
+    const [step] = await result;
     expect(step.outputs.result).toBe('reverted');
-    expect(step.outputs.reason).toContain(`(Prometheus unreachable: POST ${prometheus.url}/api/v1/query gave no answer within 2s)`);
+    expect(step.outputs.reason).toContain(
+      `no data at the end of the hold: Prometheus unreachable: POST ${prometheus.url}/api/v1/query gave no answer within 2s`,
+    );
     expect(await lab!.upstreamServers()).toEqual([`${lab!.stable.address} weight=100`]);
     // Steps of 6 s, looks every 2 s: one hold and a query timeout, far from undici's 300 s default.
     expect(step.durationMs).toBeLessThan(30_000);
   });
 
   it('stops within seconds of SIGTERM, all traffic on stable', async () => {
-    const prometheus = await startHostile(silent);
-    const signal = terminateWhen(prometheus);
-    const [step, ended] = await canary(prometheus, { onSpawn: signal.onSpawn });
-    const stopped = signal.stoppedMs(step, ended);
+    let child: ChildProcess | undefined;
+    const { firstHung, result } = await canary({ onSpawn: (spawned) => void (child = spawned) });
+    let signalledAt = 0;
+    void firstHung.then(() => {
+      signalledAt = performance.now();
+      child?.kill('SIGTERM');
+    });
+    const [step, ended] = await result;
+    expect(signalledAt, `SIGTERM was never sent: ${step.stdout}`).toBeGreaterThan(0);
+    const stopped = ended - signalledAt;
     console.log(`canary, silent Prometheus: exit ${Math.round(stopped)} ms after SIGTERM`);
     expect(stopped).toBeLessThan(3000);
     expect(step.outputs.result).toBe('reverted');
     expect(step.outputs.reason).toContain('cancelled');
     expect(await lab!.upstreamServers()).toEqual([`${lab!.stable.address} weight=100`]);
+  });
+
+  it('stops before any traffic moves when Prometheus is silent from the start, naming it', async () => {
+    lab = await startLab({ canary: 'healthy' });
+    const prometheus = await startHostile(silent);
+    const inputs = lab.inputs({ metrics: stringify({ type: 'prometheus', address: prometheus.url, timeout: '2s' }) });
+    const [step] = await timed(runStep('canary', 'main', { inputs, timeoutMs: 90_000 }));
+    expect(step.code).not.toBe(0);
+    expect(step.errors).toHaveLength(1);
+    expect(step.errors[0]).toMatch(
+      /^Cannot check the gate before moving traffic: .*Prometheus unreachable: POST .* gave no answer within 2s$/,
+    );
+    expect(await lab.upstreamServers()).toEqual([lab.stable.address]);
   });
 });

@@ -196,7 +196,7 @@ describe('deploy', () => {
     expect(github.deploymentOf('v1', 'staging').statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     let log = await logSince(before);
     expect(log).toContain(
-      `GET http://github.shipgate.test:${githubPort}/repos/shipgate-test/app/deployments?environment=staging&per_page=30 200`,
+      `GET http://github.shipgate.test:${githubPort}/repos/shipgate-test/app/deployments?environment=staging&per_page=30&page=1 200`,
     );
     expect(log).toContain(`POST http://github.shipgate.test:${githubPort}/repos/shipgate-test/app/deployments 201`);
     expect(log).toContain(`GET http://app.shipgate.test:${appPort}/healthz 200`);

@@ -28281,6 +28281,12 @@ function passThrough(cause) {
     return error;
 }
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** A caller's own deadline (`AbortSignal.timeout`) ends the call too; its error names the call like ours does. */
+function named(reason, what) {
+    if (reason?.name !== 'TimeoutError')
+        return reason;
+    return new DeadlineError(`${what} did not finish within the time the step gives it`);
+}
 /**
  * The fetch Octokit is given: undici's, through the step's one dispatcher (so the runner's proxies
  * apply), each request with its deadline and the run's cancellation, the answer read with a bound
@@ -28320,7 +28326,7 @@ function githubFetch(timeoutMs, logger) {
                 return rebuilt;
             }
             catch (error) {
-                const reason = signal.aborted ? signal.reason : error;
+                const reason = signal.aborted ? named(signal.reason, what) : error;
                 if (reason instanceof DeadlineError && attempt === 1 && (method === 'GET' || method === 'HEAD') && !cancel/* cancelled */.KW.aborted) {
                     logger.info(`${reason.message}; asking once more.`);
                     continue;
@@ -28557,7 +28563,6 @@ function looksLikeShipgate(raw) {
 const revertedBy = (request) => `Reverted (request ${request})`;
 const REVERTED_BY = /^Reverted \(request ([A-Za-z0-9][A-Za-z0-9_.:-]{0,99})\)/;
 const WRITE = 'deployments: write';
-const CALL_MS = 30_000;
 /** Statuses carry at most 140 characters of description. */
 const deployments_short = (text) => (text.length > 140 ? `${text.slice(0, 139)}…` : text);
 /**
@@ -28577,12 +28582,12 @@ class Deployments {
         return { owner: this.context.owner, repo: this.context.repo };
     }
     /**
-     * Every call ends within CALL_MS unless the caller gives its own deadline. Not tied to the run's
-     * cancellation: what a cancelled run records about itself must still get out.
+     * The client's per-request deadline bounds every call (a GET gets one more try, naming the call
+     * when it fails); a caller may cut it shorter.
      */
     request(options) {
         // `retries` is @octokit/plugin-retry's per-request switch; Octokit's types do not know it.
-        return { request: { retries: 0, signal: options.signal ?? AbortSignal.timeout(CALL_MS) } };
+        return { request: { retries: 0, ...(options.signal ? { signal: options.signal } : {}) } };
     }
     /**
      * Records a deployment of this run's commit. `required_contexts: []` because the artifact was
