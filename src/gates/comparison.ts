@@ -90,17 +90,18 @@ async function readAll(metrics: MetricsProvider, queries: Array<[string, string]
   return answers.map((a) => (a as { series: Series[] }).series);
 }
 
-/** Canary failures against stable's, from four sums of cumulative counters. */
-export class BaselineCheck {
-  readonly rule: BaselineRule;
-  private readonly metrics: MetricsProvider;
-  private readonly counters = [0, 1, 2, 3].map(() => new CounterIncrements());
-  private readonly pending = new PairedIncrements();
-  /** The selectors inside the sums (the preflight has checked the shape). */
-  private selectors: Array<[string, string]> | undefined;
+/**
+ * What both comparisons share: the rule, the sequential test its counts feed, and how a snapshot
+ * of that test becomes the look's outcome.
+ */
+abstract class SequentialCheck<R extends ComparisonRule> {
+  readonly rule: R;
+  protected readonly metrics: MetricsProvider;
+  protected readonly pending = new PairedIncrements();
+  protected selectors: Array<[string, string]> | undefined;
   readonly test: SequentialComparison;
 
-  constructor(rule: BaselineRule, metrics: MetricsProvider) {
+  constructor(rule: R, metrics: MetricsProvider) {
     this.rule = rule;
     this.metrics = metrics;
     this.test = new SequentialComparison({ maxRatio: rule['max-ratio'], maxIncrease: rule['max-increase'], confidence: rule.confidence });
@@ -109,6 +110,18 @@ export class BaselineCheck {
   get bound(): string {
     return comparisonBound(this.rule);
   }
+
+  abstract read(signal?: AbortSignal): Promise<Outcome>;
+
+  protected outcome(comparison: ComparisonReading, detail: string): Outcome {
+    if (this.test.canary.requests === 0) return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
+    return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+  }
+}
+
+/** Canary failures against stable's, from four sums of cumulative counters. */
+export class BaselineCheck extends SequentialCheck<BaselineRule> {
+  private readonly counters = [0, 1, 2, 3].map(() => new CounterIncrements());
 
   async read(signal?: AbortSignal): Promise<Outcome> {
     this.selectors ??= (['query', 'total-query', 'baseline-query', 'baseline-total-query'] as const).map((f): [string, string] => [
@@ -125,14 +138,8 @@ export class BaselineCheck {
     const [cf, cr, bf, br] = increments as [number, number, number, number];
     const pair = this.pending.push({ failures: cf, requests: cr }, { failures: bf, requests: br });
     if (pair) this.test.add(...pair);
-    return this.outcome();
-  }
-
-  private outcome(): Outcome {
     const comparison = snapshot(this.test, this.rule);
-    const detail = describe(comparison, this.rule, 'failures');
-    if (this.test.canary.requests === 0) return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
-    return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+    return this.outcome(comparison, describe(comparison, this.rule, 'failures'));
   }
 }
 
@@ -144,25 +151,10 @@ const le = (labels: Record<string, string>) => labels.le ?? '';
  * and the slow ones are weighed as failures are. The boundary is fixed before the increment it
  * judges, so the test keeps its guarantees.
  */
-export class LatencyCheck {
-  readonly rule: LatencyRule;
-  private readonly metrics: MetricsProvider;
+export class LatencyCheck extends SequentialCheck<LatencyRule> {
   private readonly counters = [new CounterIncrements(), new CounterIncrements()];
-  private readonly pending = new PairedIncrements();
-  private selectors: Array<[string, string]> | undefined;
   private readonly stableBuckets = new Map<string, number>();
   private boundary: string | undefined;
-  readonly test: SequentialComparison;
-
-  constructor(rule: LatencyRule, metrics: MetricsProvider) {
-    this.rule = rule;
-    this.metrics = metrics;
-    this.test = new SequentialComparison({ maxRatio: rule['max-ratio'], maxIncrease: rule['max-increase'], confidence: rule.confidence });
-  }
-
-  get bound(): string {
-    return comparisonBound(this.rule);
-  }
 
   async read(signal?: AbortSignal): Promise<Outcome> {
     this.selectors ??= (['query', 'baseline-query'] as const).map((f): [string, string] => [f, innerSelector(this.rule[f], 'latency')]);
@@ -188,9 +180,7 @@ export class LatencyCheck {
       return { kind: 'inconclusive', detail: `no stable latency counted yet to place its p${round(this.rule.quantile * 100)}` };
     }
     const comparison = snapshot(this.test, this.rule, Number(this.boundary));
-    const detail = describe(comparison, this.rule, `slower than ${this.boundary}s`);
-    if (this.test.canary.requests === 0) return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
-    return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+    return this.outcome(comparison, describe(comparison, this.rule, `slower than ${this.boundary}s`));
   }
 
   /** The smallest finite bucket boundary holding at least `quantile` of stable's requests. */

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { HealthConfig } from '../deploy/checks.ts';
 import { artifactOnSlot, releaseOf } from '../deploy/history.ts';
 import { switchTo, type DeploymentsApi } from '../deploy/rollout.ts';
-import { put, verify, type Phase } from '../deploy/strategies.ts';
+import { phase, put, verify, type Phase } from '../deploy/strategies.ts';
 import { revertedBy, type DeploymentRecord } from '../github/deployments.ts';
 import { createRouter } from '../routers/index.ts';
 import { restoreStable } from '../routers/restore-stable.ts';
@@ -241,17 +241,6 @@ export async function revert(request: RevertRequest, deps: RevertDeps): Promise<
     to: good,
     ...(reliefMs !== undefined ? { reliefMs } : {}),
   };
-}
-
-async function phase(phases: Phase[], logger: Logger, name: string, fn: () => Promise<string>): Promise<void> {
-  try {
-    const detail = await fn();
-    phases.push({ name, passed: true, detail });
-    logger.info(detail);
-  } catch (error) {
-    phases.push({ name, passed: false, detail: errorMessage(error) });
-    throw error;
-  }
 }
 
 export function describeTraffic(view: SlotView): string {

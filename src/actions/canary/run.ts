@@ -6,18 +6,13 @@ import { booleanInput, coreLogger } from '../../core/action.ts';
 import { cancelled } from '../../core/cancel.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { createGitHubClient } from '../../github/client.ts';
-import { runContext, type RunContext } from '../../github/context.ts';
+import { runContext } from '../../github/context.ts';
 import { Deployments } from '../../github/deployments.ts';
 import { StatusRecorder } from '../../github/recorder.ts';
+import { saveDeployment } from '../../github/saved-deployment.ts';
 import { createMetrics, metricsSecrets } from '../../metrics/index.ts';
 import { Inputs, Outputs, State } from './constants.ts';
 import { readCanaryInputs } from './inputs.ts';
-
-/** What the post step needs to settle the deployment the canary reports on; the token is read again. */
-export interface CanaryDeploymentState {
-  id: number;
-  context: RunContext;
-}
 
 export async function canaryMain(): Promise<void> {
   const inputs = readCanaryInputs((name) => core.getInput(name));
@@ -33,8 +28,7 @@ export async function canaryMain(): Promise<void> {
     const context = runContext();
     github = new Deployments(createGitHubClient(inputs.token, context.apiUrl, coreLogger), context, coreLogger);
     recorder = new StatusRecorder(github, coreLogger);
-    const saved: CanaryDeploymentState = { id, context };
-    core.saveState(State.Deployment, JSON.stringify(saved));
+    core.saveState(State.Deployment, saveDeployment({ id, context }));
   }
 
   const outcome = await runCanary(

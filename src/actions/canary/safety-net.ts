@@ -2,15 +2,13 @@ import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';
-import { createGitHubClient } from '../../github/client.ts';
-import { Deployments } from '../../github/deployments.ts';
+import { closeSavedDeployment } from '../../github/saved-deployment.ts';
 import { createRouter } from '../../routers/index.ts';
 import { restoreStable } from '../../routers/restore-stable.ts';
 import { isSlotRouting, routingExample, routingSchema } from '../../slots/config.ts';
 import { SLOT_NAMES, type SlotName } from '../../slots/sides.ts';
 import { Slots } from '../../slots/slots.ts';
 import { Inputs, State } from './constants.ts';
-import type { CanaryDeploymentState } from './run.ts';
 
 /**
  * The safety net: when main did not leave traffic settled (the runner killed it, or the router
@@ -48,21 +46,10 @@ export async function canaryPost(): Promise<void> {
   core.info(`All traffic is back on ${where}.`);
   const saved = core.getState(State.Deployment);
   if (saved) {
-    const { id, context } = JSON.parse(saved) as CanaryDeploymentState;
     const token = core.getInput(Inputs.GitHubToken);
     core.setSecret(token);
-    const github = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context, coreLogger);
-    await github
-      .setStatus(
-        id,
-        'failure',
-        `The canary did not finish (last weight ${weight}%); all traffic is back on ${where.split(' ')[0]}`,
-        undefined,
-        {
-          signal: AbortSignal.timeout(20_000),
-        },
-      )
-      .catch((error: unknown) => core.warning(`Could not mark deployment ${id} failed: ${errorMessage(error)}`));
+    const description = `The canary did not finish (last weight ${weight}%); all traffic is back on ${where.split(' ')[0]}`;
+    await closeSavedDeployment(saved, token, 'failure', description, coreLogger);
   }
   await core.summary
     .addRaw(

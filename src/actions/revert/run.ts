@@ -11,7 +11,7 @@ import { gateReadings } from '../../revert/report.ts';
 import { revert, RevertError } from '../../revert/revert.ts';
 import { Inputs, Outputs, State } from './constants.ts';
 import { readRevertInputs } from './inputs.ts';
-import type { RevertPostState } from './safety-net.ts';
+import { saveDeployment } from '../../github/saved-deployment.ts';
 
 export async function revertMain(): Promise<void> {
   const context = runContext();
@@ -34,8 +34,7 @@ export async function revertMain(): Promise<void> {
         onRelief: (what) => core.info(`Relief: ${what}.`),
         onCreated: (id) => {
           created = true;
-          const saved: RevertPostState = { id, context };
-          core.saveState(State.Deployment, JSON.stringify(saved));
+          core.saveState(State.Deployment, saveDeployment({ id, context }));
         },
         onRecorded: () => (recorded = true),
         setOutput: (name, value) => core.setOutput(name, value),

@@ -2,21 +2,13 @@ import * as core from '../../core/runner.ts';
 import { coreLogger } from '../../core/action.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parseYamlInput } from '../../core/yaml-input.ts';
-import { createGitHubClient } from '../../github/client.ts';
-import type { RunContext } from '../../github/context.ts';
-import { Deployments } from '../../github/deployments.ts';
+import { closeSavedDeployment } from '../../github/saved-deployment.ts';
 import { createRouter } from '../../routers/index.ts';
 import { restoreStable } from '../../routers/restore-stable.ts';
 import { describeTraffic } from '../../revert/revert.ts';
 import { isFixedRouting, isSlotRouting, routingExample, routingSchema } from '../../slots/config.ts';
 import { Slots } from '../../slots/slots.ts';
 import { Inputs, State } from './constants.ts';
-
-/** What the post step needs to settle the revert deployment main left open; the token is read again. */
-export interface RevertPostState {
-  id: number;
-  context: RunContext;
-}
 
 /**
  * The safety net: when main was killed before it finished, traffic goes to the known-good side
@@ -54,15 +46,15 @@ export async function revertPost(): Promise<void> {
   core.info(`${where[0]!.toUpperCase()}${where.slice(1)}.`);
   const saved = core.getState(State.Deployment);
   if (saved) {
-    const { id, context } = JSON.parse(saved) as RevertPostState;
     const token = core.getInput(Inputs.GitHubToken);
     core.setSecret(token);
-    const github = new Deployments(createGitHubClient(token, context.apiUrl, coreLogger), context, coreLogger);
-    await github
-      .setStatus(id, 'error', `The revert did not finish; ${where}. Run it again to finish the record.`, undefined, {
-        signal: AbortSignal.timeout(20_000),
-      })
-      .catch((error: unknown) => core.warning(`Could not mark deployment ${id} error: ${errorMessage(error)}`));
+    await closeSavedDeployment(
+      saved,
+      token,
+      'error',
+      `The revert did not finish; ${where}. Run it again to finish the record.`,
+      coreLogger,
+    );
   }
   await core.summary.addRaw(`### ⚠️ The revert did not finish\n${where}. Run the revert again to finish it.\n`).write();
 }
