@@ -165,7 +165,11 @@ describe.each(['nginx', 'haproxy'] as const)('five releases in a row through %s'
     );
     expect(v4.statuses.some((s) => /^Canary v4 \(sha256:444444…\): 50% \(step 1\/2, 20s hold\)/.test(s.description))).toBe(true);
     // The ramp as it happened: the gate's state in the descriptions, posted as it changed.
-    expect(of('v5')[0]!.statuses.some((s) => /; gate: .*errors-vs-stable not worse/.test(s.description))).toBe(true);
+    expect(
+      of('v5')[0]!.statuses.some((s) =>
+        /^Canary v5 \(sha256:555555…\): 50% \(step 1\/2, 20s hold\); gate: .*errors-vs-stable not worse/.test(s.description),
+      ),
+    ).toBe(true);
     expect(v4.statuses.some((s) => /; gate: error-rate /.test(s.description))).toBe(true);
     expect(of('v5')[0]!.statuses.at(-1)!.description).toMatch(/^v5 \(sha256:555555…\) promoted: 100% on (blue|green)/);
     expect(payload(of('v5')[0]!)).toMatchObject({

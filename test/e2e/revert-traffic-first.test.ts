@@ -141,6 +141,27 @@ describe('revert: traffic first, GitHub second', () => {
     expect(onceMore.outputs.result).toBe('unchanged');
   });
 
+  it('a revert killed after its deployment was created: the post step marks that deployment error, traffic stays on the good version', async () => {
+    lab = await startReleaseLab('nginx', 'v0');
+    await blueGreen(lab, 'v1', '8001');
+    await blueGreen(lab, 'v2', '8002');
+    // The revert deployment exists; GitHub takes its time with its first status, and the runner dies meanwhile.
+    lab.github.inject({ kind: 'slow', method: 'POST', path: /\/statuses$/, body: /"state":"in_progress"/, delayMs: 6000 });
+    const killed = await lab.run('revert', 'main', revertInputs(lab, 'alert: 5xx'), { runId: '8250', killAfterMs: 3000 });
+    expect(killed.signal).toBe('SIGKILL');
+    lab.github.heal();
+    await sleep(6000); // the slow status lands: in_progress, left for nobody to finish
+    const post = await lab.run('revert', 'post', revertInputs(lab, 'alert: 5xx'), { runId: '8250', state: killed.state });
+    expect(post.code).toBe(0);
+    expect(statesOf(lab, 'v1', true)).toEqual([['in_progress', 'error']]);
+    const revertRecord = lab.github.deployments.find((d) => typeof d.payload === 'object' && d.payload.revert)!;
+    expect(revertRecord.statuses.at(-1)!.description).toMatch(
+      /^The revert did not finish; traffic is on v1 \((blue|green)\)\. Run it again/,
+    );
+    expect(post.summary).toContain('The revert did not finish');
+    expect(await (await fetch(`${lab.nginx!.url}/`)).text()).toContain('v1');
+  });
+
   it('a new request goes one release further back and keeps its reason; the same request again changes nothing', async () => {
     lab = await startReleaseLab('nginx', 'v0');
     for (const [i, v] of ['v1', 'v2', 'v3'].entries()) await blueGreen(lab, v, `800${i}`);

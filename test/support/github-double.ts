@@ -72,6 +72,8 @@ export interface Fault {
   method?: string;
   /** Only requests whose path (and query) matches. */
   path?: RegExp;
+  /** Only requests whose body (as sent) matches, e.g. /"state":"success"/. */
+  body?: RegExp;
   /** Let this many matching requests through first. */
   skip?: number;
   /** Serve the fault this many times, then answer normally again (default: always). */
@@ -222,10 +224,11 @@ export class GitHubDouble {
     this.faults.splice(0);
   }
 
-  private faultFor(method: string, path: string): Fault | undefined {
+  private faultFor(method: string, path: string, body: string): Fault | undefined {
     for (const fault of this.faults) {
       if (fault.method && fault.method !== method) continue;
       if (fault.path && !fault.path.test(path)) continue;
+      if (fault.body && !fault.body.test(body)) continue;
       if ((fault.skip ?? 0) > 0) {
         fault.skip! -= 1;
         continue;
@@ -307,7 +310,7 @@ export class GitHubDouble {
     const raw = Buffer.concat(chunks).toString('utf8');
     const route = specOperations().find((o) => o.method === req.method && o.pattern.test(url.pathname));
     const where = `${req.method} ${url.pathname}`;
-    const fault = route && this.faultFor(req.method ?? '', url.pathname + url.search);
+    const fault = route && this.faultFor(req.method ?? '', url.pathname + url.search, raw);
     if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 10_000));
     if (fault && fault.kind !== 'slow') {
       // Deliberate: not checked against the spec, which documents few of these answers.

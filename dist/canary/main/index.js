@@ -4374,7 +4374,7 @@ function writeFileSync (filename, data, options) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _core_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5605);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3330);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5521);
 
 
 await (0,_core_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .canaryMain */ .s, 'putting all traffic back on stable.');
@@ -4384,7 +4384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3330:
+/***/ 5521:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10503,13 +10503,14 @@ async function readAll(metrics, queries, signal) {
             return `${queries[i][0]}: ${answer.noData}`;
     return answers.map((a) => a.series);
 }
-/** Canary failures against stable's, from four sums of cumulative counters. */
-class BaselineCheck {
+/**
+ * What both comparisons share: the rule, the sequential test its counts feed, and how a snapshot
+ * of that test becomes the look's outcome.
+ */
+class SequentialCheck {
     rule;
     metrics;
-    counters = [0, 1, 2, 3].map(() => new CounterIncrements());
     pending = new PairedIncrements();
-    /** The selectors inside the sums (the preflight has checked the shape). */
     selectors;
     test;
     constructor(rule, metrics) {
@@ -10520,6 +10521,15 @@ class BaselineCheck {
     get bound() {
         return comparisonBound(this.rule);
     }
+    outcome(comparison, detail) {
+        if (this.test.canary.requests === 0)
+            return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
+        return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+    }
+}
+/** Canary failures against stable's, from four sums of cumulative counters. */
+class BaselineCheck extends SequentialCheck {
+    counters = [0, 1, 2, 3].map(() => new CounterIncrements());
     async read(signal) {
         this.selectors ??= ['query', 'total-query', 'baseline-query', 'baseline-total-query'].map((f) => [
             f,
@@ -10539,14 +10549,8 @@ class BaselineCheck {
         const pair = this.pending.push({ failures: cf, requests: cr }, { failures: bf, requests: br });
         if (pair)
             this.test.add(...pair);
-        return this.outcome();
-    }
-    outcome() {
         const comparison = snapshot(this.test, this.rule);
-        const detail = describe(comparison, this.rule, 'failures');
-        if (this.test.canary.requests === 0)
-            return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
-        return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+        return this.outcome(comparison, describe(comparison, this.rule, 'failures'));
     }
 }
 const le = (labels) => labels.le ?? '';
@@ -10556,23 +10560,10 @@ const le = (labels) => labels.le ?? '';
  * and the slow ones are weighed as failures are. The boundary is fixed before the increment it
  * judges, so the test keeps its guarantees.
  */
-class LatencyCheck {
-    rule;
-    metrics;
+class LatencyCheck extends SequentialCheck {
     counters = [new CounterIncrements(), new CounterIncrements()];
-    pending = new PairedIncrements();
-    selectors;
     stableBuckets = new Map();
     boundary;
-    test;
-    constructor(rule, metrics) {
-        this.rule = rule;
-        this.metrics = metrics;
-        this.test = new SequentialComparison({ maxRatio: rule['max-ratio'], maxIncrease: rule['max-increase'], confidence: rule.confidence });
-    }
-    get bound() {
-        return comparisonBound(this.rule);
-    }
     async read(signal) {
         this.selectors ??= ['query', 'baseline-query'].map((f) => [f, innerSelector(this.rule[f], 'latency')]);
         const series = await readAll(this.metrics, this.selectors, signal);
@@ -10602,10 +10593,7 @@ class LatencyCheck {
             return { kind: 'inconclusive', detail: `no stable latency counted yet to place its p${round(this.rule.quantile * 100)}` };
         }
         const comparison = snapshot(this.test, this.rule, Number(this.boundary));
-        const detail = describe(comparison, this.rule, `slower than ${this.boundary}s`);
-        if (this.test.canary.requests === 0)
-            return { kind: 'inconclusive', detail: 'no canary request counted yet', comparison };
-        return comparison.state === 'inconclusive' ? { kind: 'inconclusive', detail, comparison } : { kind: 'compared', comparison, detail };
+        return this.outcome(comparison, describe(comparison, this.rule, `slower than ${this.boundary}s`));
     }
     /** The smallest finite bucket boundary holding at least `quantile` of stable's requests. */
     quantileBucket() {
@@ -19018,7 +19006,7 @@ const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
     ZodStringFormat.init(inst, def);
 });
 function url(params) {
-    return core._url(ZodURL, params);
+    return _url(ZodURL, params);
 }
 function httpUrl(params) {
     return core._url(ZodURL, {
@@ -28419,7 +28407,7 @@ function until(call, signal) {
  * (or waiting to retry) ends at once; a call made after it (the step recording how it ended) has
  * WRAP_UP_MS in all. The token never reaches a log: callers mask it.
  */
-function createGitHubClient(token, apiUrl, logger, options = {}) {
+function client_createGitHubClient(token, apiUrl, logger, options = {}) {
     const maxWaitMs = options.maxRateLimitWaitMs ?? 30_000;
     const onLimit = (what) => (retryAfter, request, octokit, retryCount) => {
         const wait = retryCount < 1 && retryAfter * 1000 <= maxWaitMs && !cancel/* cancelled */.KW.aborted;
@@ -28569,7 +28557,7 @@ const deployments_short = (text) => (text.length > 140 ? `${text.slice(0, 139)}â
  * The Deployments API as the actions use it: one environment's records and their status history.
  * Octokit's own retries are off for these calls: callers decide what to wait for (traffic never does).
  */
-class Deployments {
+class deployments_Deployments {
     octokit;
     context;
     logger;
@@ -28769,6 +28757,42 @@ class StatusRecorder {
             }
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/github/saved-deployment.ts
+
+
+
+
+const savedSchema = object({
+    id: schemas_number().int().positive(),
+    context: object({
+        owner: schemas_string().min(1),
+        repo: schemas_string().min(1),
+        sha: schemas_string().min(1),
+        apiUrl: url(),
+        runUrl: schemas_string(),
+    }),
+});
+const saveDeployment = (saved) => JSON.stringify(saved);
+/**
+ * The post step's last word on the deployment main left open, within 20 s. Traffic is already on
+ * the safe side when this runs, so a GitHub failure (or a state that does not parse) is a warning.
+ */
+async function closeSavedDeployment(savedText, token, state, description, logger) {
+    let parsed;
+    try {
+        parsed = savedSchema.parse(JSON.parse(savedText));
+    }
+    catch {
+        logger.warning('The saved deployment could not be read back; its status is left as main left it.');
+        return;
+    }
+    const { id, context } = parsed;
+    const github = new Deployments(createGitHubClient(token, context.apiUrl, logger), context, logger);
+    await github
+        .setStatus(id, state, description, undefined, { signal: AbortSignal.timeout(20_000) })
+        .catch((error) => logger.warning(`Could not mark deployment ${id} ${state}: ${errorMessage(error)}`));
 }
 
 ;// CONCATENATED MODULE: ./src/metrics/prometheus.ts
@@ -29363,6 +29387,7 @@ function readCanaryInputs(getInput) {
 
 
 
+
 async function canaryMain() {
     const inputs = readCanaryInputs((name) => runner/* getInput */.V4(name));
     const failOnRevert = (0,action/* booleanInput */.tE)(Inputs.FailOnRevert, true);
@@ -29376,10 +29401,9 @@ async function canaryMain() {
     const id = inputs.deploymentId;
     if (id !== undefined && inputs.token) {
         const context = runContext();
-        github = new Deployments(createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj), context, action/* coreLogger */.Wj);
+        github = new deployments_Deployments(client_createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj), context, action/* coreLogger */.Wj);
         recorder = new StatusRecorder(github, action/* coreLogger */.Wj);
-        const saved = { id, context };
-        runner/* saveState */.LZ(State.Deployment, JSON.stringify(saved));
+        runner/* saveState */.LZ(State.Deployment, saveDeployment({ id, context }));
     }
     const outcome = await runCanary({ steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive }, {
         logger: action/* coreLogger */.Wj,

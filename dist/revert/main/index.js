@@ -4374,7 +4374,7 @@ function writeFileSync (filename, data, options) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _core_action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5605);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(235);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8204);
 
 
 await (0,_core_action_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_run_js__WEBPACK_IMPORTED_MODULE_1__/* .revertMain */ .S, 'stopping the revert.');
@@ -4384,7 +4384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 235:
+/***/ 8204:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10073,7 +10073,7 @@ function until(call, signal) {
  * (or waiting to retry) ends at once; a call made after it (the step recording how it ended) has
  * WRAP_UP_MS in all. The token never reaches a log: callers mask it.
  */
-function createGitHubClient(token, apiUrl, logger, options = {}) {
+function client_createGitHubClient(token, apiUrl, logger, options = {}) {
     const maxWaitMs = options.maxRateLimitWaitMs ?? 30_000;
     const onLimit = (what) => (retryAfter, request, octokit, retryCount) => {
         const wait = retryCount < 1 && retryAfter * 1000 <= maxWaitMs && !cancel/* cancelled */.KW.aborted;
@@ -18541,7 +18541,7 @@ const ZodURL = /*@__PURE__*/ $constructor("ZodURL", (inst, def) => {
     ZodStringFormat.init(inst, def);
 });
 function url(params) {
-    return core._url(ZodURL, params);
+    return _url(ZodURL, params);
 }
 function httpUrl(params) {
     return core._url(ZodURL, {
@@ -19809,7 +19809,7 @@ const deployments_short = (text) => (text.length > 140 ? `${text.slice(0, 139)}â
  * The Deployments API as the actions use it: one environment's records and their status history.
  * Octokit's own retries are off for these calls: callers decide what to wait for (traffic never does).
  */
-class Deployments {
+class deployments_Deployments {
     octokit;
     context;
     logger;
@@ -22223,7 +22223,7 @@ async function revert(request, deps) {
     }
     else if (routerOnly) {
         await logger.group(`Checking ${routerOnly.description}`, () => routerOnly.check());
-        await revert_phase(phases, logger, 'All traffic to stable', async () => {
+        await phase(phases, logger, 'All traffic to stable', async () => {
             await restoreStable(routerOnly, logger);
             return `${routerOnly.description}: canary weight 0`;
         });
@@ -22366,17 +22366,6 @@ async function revert(request, deps) {
         ...(reliefMs !== undefined ? { reliefMs } : {}),
     };
 }
-async function revert_phase(phases, logger, name, fn) {
-    try {
-        const detail = await fn();
-        phases.push({ name, passed: true, detail });
-        logger.info(detail);
-    }
-    catch (error) {
-        phases.push({ name, passed: false, detail: (0,errors/* errorMessage */.g)(error) });
-        throw error;
-    }
-}
 function describeTraffic(view) {
     if (view.split)
         return `traffic is split (blue ${view.share.blue}%, green ${view.share.green}%)`;
@@ -22400,7 +22389,7 @@ async function reliefBySlots(slots, request, phases, logger) {
             logger.warning(`${slots.description} splits traffic and keeps no record of the known-good slot: GitHub's history decides.`);
             return undefined;
         }
-        await revert_phase(phases, logger, `All traffic to ${good}`, async () => {
+        await phase(phases, logger, `All traffic to ${good}`, async () => {
             await slots.change((v) => v.split && v.live === good ? { slot: good, percent: 100, record: { live: good, slots: v.record?.slots ?? {} } } : undefined);
             return `${slots.description}: all traffic on ${good}, the known-good slot (the ramp is stopped)`;
         });
@@ -22431,7 +22420,7 @@ async function reliefBySlots(slots, request, phases, logger) {
         logger.warning(`No health input: switching back to the kept ${kept} slot on the router record's word.`);
     }
     const live = view.live;
-    await revert_phase(phases, logger, `All traffic to ${kept}`, async () => {
+    await phase(phases, logger, `All traffic to ${kept}`, async () => {
         await slots.change((v) => v.live === live && !v.split && v.record?.kept === kept
             ? { slot: kept, percent: 100, record: { live: kept, slots: v.record.slots } }
             : undefined);
@@ -22687,7 +22676,44 @@ function readRevertInputs(getInput, runId) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/github/saved-deployment.ts
+
+
+
+
+const savedSchema = object({
+    id: schemas_number().int().positive(),
+    context: object({
+        owner: schemas_string().min(1),
+        repo: schemas_string().min(1),
+        sha: schemas_string().min(1),
+        apiUrl: url(),
+        runUrl: schemas_string(),
+    }),
+});
+const saveDeployment = (saved) => JSON.stringify(saved);
+/**
+ * The post step's last word on the deployment main left open, within 20 s. Traffic is already on
+ * the safe side when this runs, so a GitHub failure (or a state that does not parse) is a warning.
+ */
+async function closeSavedDeployment(savedText, token, state, description, logger) {
+    let parsed;
+    try {
+        parsed = savedSchema.parse(JSON.parse(savedText));
+    }
+    catch {
+        logger.warning('The saved deployment could not be read back; its status is left as main left it.');
+        return;
+    }
+    const { id, context } = parsed;
+    const github = new Deployments(createGitHubClient(token, context.apiUrl, logger), context, logger);
+    await github
+        .setStatus(id, state, description, undefined, { signal: AbortSignal.timeout(20_000) })
+        .catch((error) => logger.warning(`Could not mark deployment ${id} ${state}: ${errorMessage(error)}`));
+}
+
 ;// CONCATENATED MODULE: ./src/actions/revert/run.ts
+
 
 
 
@@ -22705,8 +22731,8 @@ async function revertMain() {
     const context = runContext();
     const inputs = readRevertInputs((name) => runner/* getInput */.V4(name), process.env.GITHUB_RUN_ID);
     runner/* setSecret */.Pq(inputs.token);
-    const octokit = createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj);
-    const github = new Deployments(octokit, context, action/* coreLogger */.Wj);
+    const octokit = client_createGitHubClient(inputs.token, context.apiUrl, action/* coreLogger */.Wj);
+    const github = new deployments_Deployments(octokit, context, action/* coreLogger */.Wj);
     runner/* saveState */.LZ(State.Routing, runner/* getInput */.V4(inputs.target ? Inputs.Target : Inputs.Router));
     let outcome;
     let created = false;
@@ -22720,8 +22746,7 @@ async function revertMain() {
             onRelief: (what) => runner/* info */.pq(`Relief: ${what}.`),
             onCreated: (id) => {
                 created = true;
-                const saved = { id, context };
-                runner/* saveState */.LZ(State.Deployment, JSON.stringify(saved));
+                runner/* saveState */.LZ(State.Deployment, saveDeployment({ id, context }));
             },
             onRecorded: () => (recorded = true),
             setOutput: (name, value) => runner/* setOutput */.uH(name, value),
