@@ -78,7 +78,7 @@ describe('the gate refuses a query that could never show a failure, before any t
     expect(run.stats.byVersion.canary).toBeUndefined();
     expect(run.servers).toEqual(run.originalUpstream);
     expect(run.main.state).toEqual({});
-    expect(run.main.outputs).toEqual({});
+    expect(run.main.outputs).toEqual({ result: 'refused', reason: run.main.errors[0], 'final-weight': '0' });
   });
 
   it.each([

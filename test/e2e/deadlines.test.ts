@@ -274,6 +274,7 @@ describe('a Prometheus that stops answering once traffic moves', () => {
     expect(step.errors[0]).toMatch(
       /^Cannot check the gate before moving traffic: .*Prometheus unreachable: POST .* gave no answer within 2s$/,
     );
+    expect(step.outputs).toMatchObject({ result: 'refused', reason: step.errors[0], 'final-weight': '0' });
     expect(await lab.upstreamServers()).toEqual([lab.stable.address]);
   });
 });

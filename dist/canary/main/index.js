@@ -29405,6 +29405,7 @@ async function canaryMain() {
         recorder = new StatusRecorder(github, action/* coreLogger */.Wj);
         runner/* saveState */.LZ(State.Deployment, saveDeployment({ id, context }));
     }
+    let moved = false;
     const outcome = await runCanary({ steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive }, {
         logger: action/* coreLogger */.Wj,
         signal: cancel/* cancelled */.KW,
@@ -29412,14 +29413,21 @@ async function canaryMain() {
         ...(recorder && id !== undefined ? { records: { progress: (state, description) => recorder.post(id, state, description) } } : {}),
         // From here on traffic may move: the post step needs the router to put it back if main dies.
         onStart: (stable) => {
+            moved = true;
             runner/* saveState */.LZ(State.Router, runner/* getInput */.V4(Inputs.Router));
             if (stable)
                 runner/* saveState */.LZ(State.Stable, stable);
         },
         onWeight: (weight) => runner/* saveState */.LZ(State.Weight, String(weight)),
     }).catch(async (error) => {
-        // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive):
-        // the deployment it was to report on must not wait forever.
+        // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive, a
+        // gate query Prometheus rejects): a decision too, so the outputs say it; and the deployment it
+        // was to report on must not wait forever.
+        if (!moved) {
+            runner/* setOutput */.uH(Outputs.Result, 'refused');
+            runner/* setOutput */.uH(Outputs.Reason, (0,errors/* errorMessage */.g)(error));
+            runner/* setOutput */.uH(Outputs.FinalWeight, '0');
+        }
         if (recorder && id !== undefined) {
             recorder.post(id, 'failure', `The canary did not start: ${(0,errors/* errorMessage */.g)(error)}`);
             await recorder.flush(RECORD_MS);

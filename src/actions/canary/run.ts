@@ -31,6 +31,7 @@ export async function canaryMain(): Promise<void> {
     core.saveState(State.Deployment, saveDeployment({ id, context }));
   }
 
+  let moved = false;
   const outcome = await runCanary(
     { steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive },
     {
@@ -40,14 +41,21 @@ export async function canaryMain(): Promise<void> {
       ...(recorder && id !== undefined ? { records: { progress: (state, description) => recorder.post(id, state, description) } } : {}),
       // From here on traffic may move: the post step needs the router to put it back if main dies.
       onStart: (stable) => {
+        moved = true;
         core.saveState(State.Router, core.getInput(Inputs.Router));
         if (stable) core.saveState(State.Stable, stable);
       },
       onWeight: (weight) => core.saveState(State.Weight, String(weight)),
     },
   ).catch(async (error: unknown) => {
-    // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive):
-    // the deployment it was to report on must not wait forever.
+    // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive, a
+    // gate query Prometheus rejects): a decision too, so the outputs say it; and the deployment it
+    // was to report on must not wait forever.
+    if (!moved) {
+      core.setOutput(Outputs.Result, 'refused');
+      core.setOutput(Outputs.Reason, errorMessage(error));
+      core.setOutput(Outputs.FinalWeight, '0');
+    }
     if (recorder && id !== undefined) {
       recorder.post(id, 'failure', `The canary did not start: ${errorMessage(error)}`);
       await recorder.flush(RECORD_MS);
