@@ -108,7 +108,9 @@ const cases: Array<[string, Record<string, string>, string, RegExp]> = [
 ];
 
 describe('canary input validation (bundle run as a process)', () => {
-  it.each(cases)('rejects %s', async (_name, overrides, input, problem) => {
+  // Read from the router itself, so found once the step runs: refused, with outputs that say so.
+  const foundAtTheRouter = new Set(['a missing config file', 'a config file without the upstream']);
+  it.each(cases)('rejects %s', async (name, overrides, input, problem) => {
     const step = await runStep('canary', 'main', { inputs: { ...valid(), ...overrides } });
     expect(step.code).not.toBe(0);
     expect(step.errors).toHaveLength(1);
@@ -118,7 +120,7 @@ describe('canary input validation (bundle run as a process)', () => {
     expect(step.durationMs).toBeLessThan(5000);
     expect(await readFile(upstreamFile, 'utf8')).toBe(ORIGINAL);
     expect(existsSync(marker)).toBe(false);
-    expect(step.outputs).toEqual({});
+    expect(step.outputs).toEqual(foundAtTheRouter.has(name) ? { result: 'refused', reason: step.errors[0], 'final-weight': '0' } : {});
     // Nothing for the post step to undo.
     expect(step.state).toEqual({});
   });

@@ -86,7 +86,10 @@ function commandMessages(stdout: string, command: string): string[] {
     .map((line) => unescapeCommandData(line.replace(prefix, '')));
 }
 
-/** Input defaults from the action's action.yml, as the runner fills them in. */
+/** The job's token as the runner would put it in for `${{ github.token }}`; no GitHub here takes it. */
+const JOB_TOKEN = 'ghs_jobtoken000000000000000000000000000';
+
+/** Input defaults from the action's action.yml, as the runner fills them in (expressions evaluated). */
 async function defaultInputs(action: string): Promise<Record<string, string>> {
   const metadata = parse(await readFile(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
     inputs?: Record<string, { default?: string }>;
@@ -94,7 +97,7 @@ async function defaultInputs(action: string): Promise<Record<string, string>> {
   return Object.fromEntries(
     Object.entries(metadata.inputs ?? {})
       .filter(([, spec]) => spec.default !== undefined)
-      .map(([name, spec]) => [name, String(spec.default)]),
+      .map(([name, spec]) => [name, String(spec.default).replace(/\$\{\{\s*github\.token\s*\}\}/g, JOB_TOKEN)]),
   );
 }
 
