@@ -7,7 +7,7 @@ import { describeRelease, type Release } from '../slots/release.ts';
 import { otherSlot, type SlotName } from '../slots/sides.ts';
 import { Slots, type SlotView } from '../slots/slots.ts';
 import type { HealthConfig, SmokeCheck } from './checks.ts';
-import { liveDeployment, releaseOf, unrecordedLive } from './history.ts';
+import { liveDeployment, releaseOf, unfinished, unrecordedLive } from './history.ts';
 import { substitute, type Placement } from './placement.ts';
 import { put, verify, type Phase, type Strategy } from './strategies.ts';
 
@@ -146,6 +146,7 @@ export async function deploy(request: DeployRequest, deps: DeployDeps): Promise<
         await verify(checks, placement, phases, logger);
       } else {
         await stage(slots!, live!, release, previous);
+        await retireStaged(github, history, idle!, shown, logger, warnings);
         await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger, target.routing.env);
         await verify(checks, placement, phases, logger);
         if (strategy === 'blue-green') await switchTo(slots!, idle!, live!, phases, logger);
@@ -186,6 +187,32 @@ export async function reconcile(
     logger.info(`Recorded deployment ${missing.id} of ${shown} as success: the router shows it live, GitHub did not know.`);
   } catch (error) {
     logger.warning(`Could not record deployment ${missing.id} of ${shown} as success: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * Deployments that put a release on `slot` and never went live there (staged, and their canary
+ * never ran, was refused, or died with its post step): the slot now holds another release, so
+ * they would show in progress forever. Marked inactive, naming what replaced them.
+ */
+async function retireStaged(
+  github: Pick<DeploymentsApi, 'setStatus'>,
+  history: DeploymentRecord[],
+  slot: SlotName,
+  shown: string,
+  logger: Logger,
+  warnings: string[],
+): Promise<void> {
+  for (const deployment of history) {
+    if (deployment.payload.slot !== slot || !unfinished(deployment) || deployment.states.includes('success')) continue;
+    const was = describeRelease(releaseOf(deployment));
+    try {
+      await github.setStatus(deployment.id, 'inactive', `${was} never went live: ${shown} replaced it on ${slot}`);
+      deployment.states.unshift('inactive');
+      logger.info(`Marked deployment ${deployment.id} of ${was} inactive: it never went live, and ${slot} now holds ${shown}.`);
+    } catch (error) {
+      warnings.push(`Deployment ${deployment.id} of ${was} could not be marked inactive: ${errorMessage(error)}`);
+    }
   }
 }
 

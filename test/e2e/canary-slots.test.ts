@@ -49,6 +49,21 @@ async function stage(l: ReleaseLab, artifact: string, runId: string) {
 const slotsOf = (l: ReleaseLab) => new Slots(parseYamlInput('router', l.routing(), routingSchema, '') as SlotRouting, silentLogger);
 
 describe('the canary on slots', () => {
+  it('a release staged and never ramped is marked inactive once the next one takes its slot', async () => {
+    lab = await startReleaseLab('nginx', 'v0');
+    const first = await stage(lab, 'v1', '9601');
+    const second = await stage(lab, 'v2', '9602');
+    const v1 = lab.github.deploymentOf('v1', 'production');
+    expect(v1.statuses.map((s) => s.state)).toEqual(['in_progress', 'in_progress', 'inactive']);
+    expect(v1.statuses.at(-1)!.description).toMatch(/^v1 never went live: v2 replaced it on (blue|green)$/);
+    expect(first).not.toBe(second);
+    const canary = await lab.run('canary', 'main', canaryInputs(lab, second), { runId: '9602' });
+    expect(canary.outputs.result).toBe('promoted');
+    expect(lab.github.deploymentOf('v2', 'production').statuses.at(-1)!.state).toBe('success');
+    // The retired one stays retired: nothing reads it as live or good.
+    expect(lab.github.deploymentOf('v1', 'production').statuses.at(-1)!.state).toBe('inactive');
+  });
+
   it('a split a dead runner left goes back to the known-good slot before the ramp; a canary with nothing new refuses', async () => {
     lab = await startReleaseLab('nginx', 'v0');
     const id = await stage(lab, 'v1', '9701');

@@ -15850,6 +15850,7 @@ async function deploy(request, deps) {
             }
             else {
                 await stage(slots, live, release, previous);
+                await retireStaged(github, history, idle, shown, logger, warnings);
                 await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger, target.routing.env);
                 await verify(checks, placement, phases, logger);
                 if (strategy === 'blue-green')
@@ -15890,6 +15891,26 @@ async function reconcile(github, history, view, logger) {
     }
     catch (error) {
         logger.warning(`Could not record deployment ${missing.id} of ${shown} as success: ${(0,errors/* errorMessage */.g)(error)}`);
+    }
+}
+/**
+ * Deployments that put a release on `slot` and never went live there (staged, and their canary
+ * never ran, was refused, or died with its post step): the slot now holds another release, so
+ * they would show in progress forever. Marked inactive, naming what replaced them.
+ */
+async function retireStaged(github, history, slot, shown, logger, warnings) {
+    for (const deployment of history) {
+        if (deployment.payload.slot !== slot || !unfinished(deployment) || deployment.states.includes('success'))
+            continue;
+        const was = describeRelease(releaseOf(deployment));
+        try {
+            await github.setStatus(deployment.id, 'inactive', `${was} never went live: ${shown} replaced it on ${slot}`);
+            deployment.states.unshift('inactive');
+            logger.info(`Marked deployment ${deployment.id} of ${was} inactive: it never went live, and ${slot} now holds ${shown}.`);
+        }
+        catch (error) {
+            warnings.push(`Deployment ${deployment.id} of ${was} could not be marked inactive: ${(0,errors/* errorMessage */.g)(error)}`);
+        }
     }
 }
 /**

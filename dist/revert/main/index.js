@@ -20007,7 +20007,7 @@ function artifactOnSlot(history, slot) {
     return history.find((d) => d.payload.slot === slot)?.payload.artifact;
 }
 /** Whether the deployment never reached an end state: its runner died, or it is running now. */
-function unfinished(deployment) {
+function history_unfinished(deployment) {
     return deployment.states.length === 0 || ['queued', 'pending', 'in_progress'].includes(deployment.states[0]);
 }
 const history_releaseOf = (deployment) => ({
@@ -20026,7 +20026,7 @@ function history_unrecordedLive(history, view) {
     if (!release)
         return undefined;
     const newest = history.find((d) => d.payload.artifact === release.artifact && d.payload.slot === view.live);
-    return newest && unfinished(newest) && history.slice(0, history.indexOf(newest)).every((d) => !wasGood(d)) ? newest : undefined;
+    return newest && history_unfinished(newest) && history.slice(0, history.indexOf(newest)).every((d) => !wasGood(d)) ? newest : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/routers/router.ts
@@ -21582,6 +21582,7 @@ async function deploy(request, deps) {
             }
             else {
                 await stage(slots, live, release, previous);
+                await retireStaged(github, history, idle, shown, logger, warnings);
                 await put(target.routing.run, target.routing.timeout ?? 600_000, placement, phases, logger, target.routing.env);
                 await verify(checks, placement, phases, logger);
                 if (strategy === 'blue-green')
@@ -21622,6 +21623,26 @@ async function reconcile(github, history, view, logger) {
     }
     catch (error) {
         logger.warning(`Could not record deployment ${missing.id} of ${shown} as success: ${errorMessage(error)}`);
+    }
+}
+/**
+ * Deployments that put a release on `slot` and never went live there (staged, and their canary
+ * never ran, was refused, or died with its post step): the slot now holds another release, so
+ * they would show in progress forever. Marked inactive, naming what replaced them.
+ */
+async function retireStaged(github, history, slot, shown, logger, warnings) {
+    for (const deployment of history) {
+        if (deployment.payload.slot !== slot || !unfinished(deployment) || deployment.states.includes('success'))
+            continue;
+        const was = describeRelease(releaseOf(deployment));
+        try {
+            await github.setStatus(deployment.id, 'inactive', `${was} never went live: ${shown} replaced it on ${slot}`);
+            deployment.states.unshift('inactive');
+            logger.info(`Marked deployment ${deployment.id} of ${was} inactive: it never went live, and ${slot} now holds ${shown}.`);
+        }
+        catch (error) {
+            warnings.push(`Deployment ${deployment.id} of ${was} could not be marked inactive: ${errorMessage(error)}`);
+        }
     }
 }
 /**
@@ -22140,7 +22161,7 @@ function planRevert(history, ask) {
             deployment: done,
         };
     }
-    const candidates = history.filter((d) => !(d.payload.revert && unfinished(d)));
+    const candidates = history.filter((d) => !(d.payload.revert && history_unfinished(d)));
     const newest = candidates[0];
     if (!newest)
         return { kind: 'impossible', why: `${environment} has no Shipgate deployments to revert` };
@@ -22148,7 +22169,7 @@ function planRevert(history, ask) {
     const bad = !failed(newest) || ours ? newest : history_liveDeployment(candidates);
     if (!bad)
         return { kind: 'impossible', why: `nothing is live in ${environment}: every recorded release failed or was reverted` };
-    const resume = mine.find(unfinished);
+    const resume = mine.find(history_unfinished);
     if (ask.to !== 'last-success') {
         const to = ask.to;
         if (bad.payload.artifact === to.artifact && wasGood(bad))
