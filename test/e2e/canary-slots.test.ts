@@ -1,29 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.ts';
 import { parseYamlInput } from '../../src/core/yaml-input.ts';
 import { routingSchema, type SlotRouting } from '../../src/slots/config.ts';
 import { Slots } from '../../src/slots/slots.ts';
 import { trafficStats } from '../support/load.ts';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { releaseLabPerTest, type ReleaseLab } from '../support/release-lab.ts';
 
 /**
  * The canary in slot mode, beyond the happy path: a split a dead runner left goes back to the
  * slot the router record calls known good; a canary with nothing new on the idle slot refuses;
  * a canary killed mid-ramp is settled by its post step on the slot that was stable.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const health = '{url: "http://{address}/healthz", timeout: 5s, interval: 200ms}';
 const canaryInputs = (l: ReleaseLab, id: string, steps = '50%:2s, 100%') => ({
@@ -50,7 +41,7 @@ const slotsOf = (l: ReleaseLab) => new Slots(parseYamlInput('router', l.routing(
 
 describe('the canary on slots', () => {
   it('a release staged and never ramped is marked inactive once the next one takes its slot', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const first = await stage(lab, 'v1', '9601');
     const second = await stage(lab, 'v2', '9602');
     const v1 = lab.github.deploymentOf('v1', 'production');
@@ -65,7 +56,7 @@ describe('the canary on slots', () => {
   });
 
   it('a split a dead runner left goes back to the known-good slot before the ramp; a canary with nothing new refuses', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const id = await stage(lab, 'v1', '9701');
     // As a runner killed at 30% would have left it: the record still says blue is known good.
     await slotsOf(lab).change((v) => ({ slot: 'green', percent: 30, record: v.record! }));
@@ -93,7 +84,7 @@ describe('the canary on slots', () => {
   });
 
   it('killed mid-ramp, its post step puts all traffic on the slot that was stable and marks the deployment failed', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const deploymentId = await stage(lab, 'v1', '9803');
     lab.load.start();
     const main = await lab.run('canary', 'main', canaryInputs(lab, deploymentId, '50%:30s, 100%'), { runId: '9803', killAfterMs: 4000 });

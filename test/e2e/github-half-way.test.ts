@@ -1,22 +1,13 @@
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { describe, expect, it } from 'vitest';
+import { releaseLabPerTest, type ReleaseLab } from '../support/release-lab.ts';
 
 /**
  * Issue 11 §5: GitHub answers 502 to the last status after traffic moved. The step says what is
  * true, sets every output, the post step claims nothing, and the next run writes the record from
  * the router's truth.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const health = '{url: "http://{address}/healthz", timeout: 5s, interval: 200ms}';
 const STATUSES = /\/deployments\/\d+\/statuses$/;
@@ -27,12 +18,12 @@ const statesOf = (l: ReleaseLab, version: string) =>
 
 describe('records that tell the truth when GitHub fails half-way', () => {
   it('blue-green: a 502 on the success status after the switch', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const deploy = (artifact: string, runId: string) =>
-      lab!.run(
+      lab.run(
         'deploy',
         'main',
-        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab!.routing(), health },
+        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab.routing(), health },
         { runId },
       );
     expect((await deploy('v1', '9301')).errors).toEqual([]);
@@ -65,7 +56,7 @@ describe('records that tell the truth when GitHub fails half-way', () => {
   });
 
   it('canary: a 502 on the status that records the promotion', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const staged = await lab.run(
       'deploy',
       'main',

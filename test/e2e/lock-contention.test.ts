@@ -3,24 +3,15 @@ import { mkdtemp, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
+import { describe, expect, it } from 'vitest';
+import { releaseLabPerTest } from '../support/release-lab.ts';
 import { node24, repoRoot } from '../support/runner.ts';
-import { stopAll } from '../support/services.ts';
 
 /**
  * Issue 11 §4: the lock really locks. Two processes contending on one nginx config are never
  * inside at once, whether they name it by a symlink or by its real path.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 describe('the lock', () => {
   it('two processes taking the router lock 300 times each, one through a symlink: never both inside', async () => {
@@ -38,14 +29,14 @@ describe('the lock', () => {
   });
 
   it('two deploy bundles started together against one nginx file: one works on the slots, the other stops at once; no overlap', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const log = join(lab.dir, 'inside.log');
     const link = join(lab.dir, 'upstream-link.conf');
     await symlink(lab.nginx!.upstreamFile, link);
     const target = (configFile: string) =>
-      lab!.routing({ 'config-file': configFile, run: [node24, join(repoRoot, 'test/fixtures/critical-section.mjs'), log, '200'] });
+      lab.routing({ 'config-file': configFile, run: [node24, join(repoRoot, 'test/fixtures/critical-section.mjs'), log, '200'] });
     const deploy = (artifact: string, configFile: string, runId: string) =>
-      lab!.run('deploy', 'main', { environment: 'production', artifact, strategy: 'canary', target: target(configFile) }, { runId });
+      lab.run('deploy', 'main', { environment: 'production', artifact, strategy: 'canary', target: target(configFile) }, { runId });
     const outcomes: string[] = [];
     for (let round = 0; round < 10; round++) {
       const [a, b] = await Promise.all([

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { lstat, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { trafficStats } from '../support/load.ts';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { releaseLabPerTest } from '../support/release-lab.ts';
 
 /**
  * Issue 10 §4 on real nginx: a file as a user writes it (backup and down servers, parameters,
@@ -12,15 +11,7 @@ import { stopAll } from '../support/services.ts';
  * passes after every change, the symlink stays one, and only the owned servers' weights, their
  * down flags and the record line ever differ.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const health = '{url: "http://{address}/healthz", timeout: 5s, interval: 200ms}';
 
@@ -54,7 +45,7 @@ const userBytes = (text: string, owned: string[]) =>
 
 describe('nginx edits keep what the user wrote', () => {
   it('through deploys and a revert, nginx -t passes, the symlink stays, and every other byte is the user’s', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const nginx = lab.nginx!;
     const owned = [...lab.pools.blue, ...lab.pools.green];
     // sites-enabled/upstream.conf -> sites-available/upstream.conf, as Debian lays nginx out.
@@ -79,16 +70,16 @@ describe('nginx edits keep what the user wrote', () => {
       ])
         expect(text).toContain(`${line}\n`);
       expect(text).toMatch(
-        new RegExp(`    server ${lab!.pools.blue[1]!.replace(/\./g, '\\.')} weight=\\d+ max_conns=100( down)?; # the big one\\n`),
+        new RegExp(`    server ${lab.pools.blue[1]!.replace(/\./g, '\\.')} weight=\\d+ max_conns=100( down)?; # the big one\\n`),
       );
       expect(userBytes(text, owned)).toBe(userBytes(original, owned));
       return text;
     };
     const deploy = (artifact: string, runId: string) =>
-      lab!.run(
+      lab.run(
         'deploy',
         'main',
-        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab!.routing(), health },
+        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab.routing(), health },
         { runId },
       );
     expect((await deploy('v1', '9601')).errors).toEqual([]);

@@ -1,23 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { describe, expect, it } from 'vitest';
+import { releaseLabPerTest, type ReleaseLab } from '../support/release-lab.ts';
 
 /**
  * Issue 11 §1: records read back from GitHub (and from the router) are input too. Anyone with
  * `deployments: write` can record any payload; none of it may reach nginx's config, a command,
  * a workflow command in the log, or Markdown in a summary.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const health = '{url: "http://{address}/healthz", timeout: 5s, interval: 200ms}';
 const INJECTION = 'app:v1\n    server 127.0.0.1:21666 weight=100;\n#';
@@ -50,12 +41,12 @@ async function record(l: ReleaseLab, payload: object, state: 'success' | 'in_pro
 
 describe('records read back are untrusted', () => {
   it('a hostile payload changes no config, prints no workflow command, adds nothing to a summary, and is named', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const deploy = (artifact: string, runId: string) =>
-      lab!.run(
+      lab.run(
         'deploy',
         'main',
-        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab!.routing(), health },
+        { environment: 'production', production: 'true', artifact, strategy: 'blue-green', target: lab.routing(), health },
         { runId },
       );
     expect((await deploy('v1', '9001')).errors).toEqual([]);
@@ -108,7 +99,7 @@ describe('records read back are untrusted', () => {
   });
 
   it('a tampered router record is ignored and named, and the next write replaces it', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     const step = await lab.run(
       'deploy',
       'main',

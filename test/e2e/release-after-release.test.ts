@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { trafficStats, type Sample } from '../support/load.ts';
-import { pipelineSteps, startReleaseLab, stopsWhileServing, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { pipelineSteps, releaseLabPerTest, stopsWhileServing, type ReleaseLab } from '../support/release-lab.ts';
 
 /**
  * Issue 10 §1: the production half of workflows-examples/pipeline.yml (deploy with strategy
@@ -37,15 +36,7 @@ function labGate(gate: string): string {
   return stringify(rules);
 }
 
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -89,7 +80,7 @@ const payload = (d: { payload: unknown }) => d.payload as Record<string, unknown
 
 describe.each(['nginx', 'haproxy'] as const)('five releases in a row through %s', (kind) => {
   it('each goes on the idle slot, ramps, and is promoted or reverted; traffic, processes and GitHub agree', async () => {
-    lab = await startReleaseLab(kind, artifact('v0', 0));
+    const lab = await startLab(kind, artifact('v0', 0));
     lab.modes[RELEASES[3]!.artifact] = 'errors:0.06';
     const inputs = await pipelineInputs(lab);
     lab.load.start();

@@ -1,25 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultKind } from '../support/github-double.ts';
 import { trafficStats, type Sample } from '../support/load.ts';
-import { startReleaseLab, type ReleaseLab } from '../support/release-lab.ts';
-import { stopAll } from '../support/services.ts';
+import { releaseLabPerTest, type ReleaseLab } from '../support/release-lab.ts';
 
 /**
  * Issue 10 §3: a revert moves traffic before any GitHub call, finishes what an interrupted run
  * left, stops a ramp in progress (the canary, seeing a change it did not make, ends reverted),
  * and a new request goes one release further back.
  */
-let lab: ReleaseLab | undefined;
-afterEach(async () => {
-  // Stopped first, so a failed check never leaves servers behind.
-  const problems = lab?.github.problems ?? [];
-  await lab?.stop();
-  lab = undefined;
-  await stopAll();
-  expect(problems).toEqual([]);
-});
+const startLab = releaseLabPerTest();
 
 const now = () => performance.timeOrigin + performance.now();
 const health = '{url: "http://{address}/healthz", timeout: 5s, interval: 200ms}';
@@ -76,7 +67,7 @@ describe('revert: traffic first, GitHub second', () => {
   ] as Array<[FaultKind, RegExp]>)(
     'with GitHub answering %s: traffic is back within a second, the error says what is true, and a re-run finishes the record',
     async (kind, said) => {
-      lab = await startReleaseLab('nginx', 'v0');
+      const lab = await startLab('nginx', 'v0');
       await blueGreen(lab, 'v1', '8001');
       await blueGreen(lab, 'v2', '8002');
       lab.load.start();
@@ -117,7 +108,7 @@ describe('revert: traffic first, GitHub second', () => {
   );
 
   it('a revert killed mid-way (SIGKILL) and run again never restores the release being reverted', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     await blueGreen(lab, 'v1', '8001');
     await blueGreen(lab, 'v2', '8002');
     // GitHub takes its time to create the revert deployment: the runner dies meanwhile.
@@ -142,7 +133,7 @@ describe('revert: traffic first, GitHub second', () => {
   });
 
   it('a revert killed after its deployment was created: the post step marks that deployment error, traffic stays on the good version', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     await blueGreen(lab, 'v1', '8001');
     await blueGreen(lab, 'v2', '8002');
     // The revert deployment exists; GitHub takes its time with its first status, and the runner dies meanwhile.
@@ -163,7 +154,7 @@ describe('revert: traffic first, GitHub second', () => {
   });
 
   it('a new request goes one release further back and keeps its reason; the same request again changes nothing', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     for (const [i, v] of ['v1', 'v2', 'v3'].entries()) await blueGreen(lab, v, `800${i}`);
     const first = await lab.run('revert', 'main', revertInputs(lab, 'alert A'), { runId: '8301' });
     expect(first.outputs).toMatchObject({ result: 'reverted', version: 'v2' });
@@ -185,7 +176,7 @@ describe('revert: traffic first, GitHub second', () => {
   });
 
   it('a revert during a ramp: all traffic to the live slot at once, and the canary, finding a change it did not make, ends reverted', async () => {
-    lab = await startReleaseLab('nginx', 'v0');
+    const lab = await startLab('nginx', 'v0');
     await blueGreen(lab, 'v1', '8001');
     const staged = await lab.run(
       'deploy',

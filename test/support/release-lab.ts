@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { afterEach, expect } from 'vitest';
 import { GitHubDouble } from './github-double.ts';
 import { startHaproxySlots, type HaproxySlots } from './haproxy.ts';
 import { LoadGenerator, type Sample } from './load.ts';
 import { repoRoot, runStep, type StepOptions, type StepResult } from './runner.ts';
-import { freePort, startNginx, startPrometheus, type Nginx, type Prometheus } from './services.ts';
+import { freePort, startNginx, startPrometheus, stopAll, type Nginx, type Prometheus } from './services.ts';
 import { slotCommand } from './deploy-lab.ts';
 
 /**
@@ -49,6 +50,24 @@ export interface SlotEvent {
 }
 
 export const TOKEN = 'ghs_doubletoken000000000000000000000000';
+
+/**
+ * For a test file: a starter that gives each test its own lab, and after each test checks that
+ * the GitHub double saw no request or response off GitHub's OpenAPI description, once it is all stopped.
+ */
+export function releaseLabPerTest(): (kind: 'nginx' | 'haproxy', initial: string) => Promise<ReleaseLab> {
+  let current: ReleaseLab | undefined;
+  afterEach(async () => {
+    const lab = current;
+    current = undefined;
+    const problems = lab?.github.problems ?? [];
+    // Stopped first, so a failed check never leaves servers behind.
+    await lab?.stop();
+    await stopAll();
+    expect(problems).toEqual([]);
+  });
+  return async (kind, initial) => (current = await startReleaseLab(kind, initial));
+}
 
 export async function startReleaseLab(kind: 'nginx' | 'haproxy', initial: string): Promise<ReleaseLab> {
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-release-'));
