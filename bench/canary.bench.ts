@@ -59,7 +59,7 @@ async function scenarios(): Promise<BenchTable> {
   const list: Array<[string, LabOptions, string, Record<string, string>?]> = [
     ['healthy', { canary: 'healthy' }, 'promoted; ramp within 5% of holds'],
     ['crashing (100% 5xx)', { canary: 'crash' }, '≤ 2.5 s'],
-    ['6% 5xx', { canary: 'errors', canaryErrorRate: 0.06 }, '≤ 4 s'],
+    ['6% 5xx', { canary: 'errors', canaryErrorRate: 0.06 }, 'median ≤ 4 s; within the first hold'],
     ['slow (400 ms, p95 bound 250 ms)', { canary: 'slow', canaryLatencyMs: 400 }, '≤ 3 s'],
     ['silent (no metrics)', { canary: 'silent' }, '≤ 10 s'],
     [
@@ -99,6 +99,7 @@ async function scenarios(): Promise<BenchTable> {
     rows,
     notes: [
       'exposure: from the first request the canary served to the last one, as the load generator saw them. Gate: error ratio ≤ 2% and p95 ≤ 250 ms over 10 s windows (thresholds, read every interval); the last row has only the comparison with stable, which looks at every scrape and needs about five canary failures against none on stable.',
+      'At 10% of 100 rps a 6% canary fails 0.6 times a second, so when a 10 s window first holds more than 2% failures is chance: the test suite asserts only that the gate acts on its first reading out of bounds and that the canary never passes its first hold.',
     ],
   };
 }
