@@ -39,7 +39,7 @@ async function coldStart(file: string, dir: string): Promise<{ firstLineMs: numb
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 
-/** The chunks ncc split off beside a bundle (undici, loaded by the first request). */
+/** The chunks ncc split off beside a bundle (undici, Octokit, the lock, the atomic writer), loaded when first used. */
 async function laterChunks(file: string): Promise<string> {
   const dir = dirname(file);
   const chunks = (await readdir(dir)).filter((f) => /^\d+\.index\.js$/.test(f));

@@ -1,15 +1,15 @@
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
+import type { Octokit as RestOctokit } from '@octokit/rest';
 import type { fetch as UndiciFetch, Response } from 'undici';
 import { CancelledError, cancelled } from '../core/cancel.ts';
 import { formatDuration } from '../core/durations.ts';
 import { DeadlineError, describeRequest, dispatcher, loadUndici, parseJson, readBounded, requestSignal, WRAP_UP_MS } from '../core/http.ts';
 import type { Logger } from '../core/logger.ts';
 import { logText } from '../core/untrusted.ts';
+import type { ShipgateOctokit } from './octokit.ts';
 
-const ShipgateOctokit = Octokit.plugin(retry, throttling);
-export type GitHubClient = InstanceType<typeof ShipgateOctokit>;
+export type Octokit = InstanceType<typeof ShipgateOctokit>;
+/** Octokit, made on the first call: about 0.2 MB a step that never calls GitHub does not parse. */
+export type GitHubClient = () => Promise<Octokit>;
 
 export interface GitHubClientOptions {
   /** Each request must be answered within this (default 20 s); a GET that got no answer is sent once more. */
@@ -166,7 +166,7 @@ function describeError(error: unknown, what: string): unknown {
   return error;
 }
 
-type Requester = Pick<InstanceType<typeof Octokit>, 'request'>;
+type Requester = Pick<RestOctokit, 'request'>;
 type Endpoint = Parameters<Requester['request']['endpoint']['parse']>[0];
 
 /**
@@ -214,13 +214,18 @@ function until<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
  * WRAP_UP_MS in all. The token never reaches a log: callers mask it.
  */
 export function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: GitHubClientOptions = {}): GitHubClient {
+  let made: Promise<Octokit> | undefined;
+  return () => (made ??= import('./octokit.ts').then(({ ShipgateOctokit }) => configure(ShipgateOctokit, token, apiUrl, logger, options)));
+}
+
+function configure(Client: typeof ShipgateOctokit, token: string, apiUrl: string, logger: Logger, options: GitHubClientOptions): Octokit {
   const maxWaitMs = options.maxRateLimitWaitMs ?? 30_000;
   const onLimit = (what: string) => (retryAfter: number, request: unknown, octokit: Requester, retryCount: number) => {
     const wait = retryCount < 1 && retryAfter * 1000 <= maxWaitMs && !cancelled.aborted;
     if (wait) logger.info(`GitHub ${what} on ${callText(octokit, request)}: waiting ${retryAfter}s, once.`);
     return wait;
   };
-  const octokit = new ShipgateOctokit({
+  const octokit = new Client({
     auth: token,
     baseUrl: apiUrl,
     userAgent: 'shipgate',

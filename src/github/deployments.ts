@@ -73,8 +73,8 @@ export class Deployments {
    * built and checked already, and `auto_merge: false` because a deploy must never merge branches.
    */
   async create(deployment: NewDeployment, options: CallOptions = {}): Promise<number> {
-    const response = await withPermission(WRITE, `create a deployment in ${deployment.environment}`, () =>
-      this.octokit.rest.repos.createDeployment({
+    const response = await withPermission(WRITE, `create a deployment in ${deployment.environment}`, async () =>
+      (await this.octokit()).rest.repos.createDeployment({
         ...this.repo,
         ref: this.context.sha,
         environment: deployment.environment,
@@ -104,8 +104,8 @@ export class Deployments {
     environmentUrl?: string,
     options: CallOptions = {},
   ): Promise<void> {
-    await withPermission(WRITE, `set deployment ${id} to ${state}`, () =>
-      this.octokit.rest.repos.createDeploymentStatus({
+    await withPermission(WRITE, `set deployment ${id} to ${state}`, async () =>
+      (await this.octokit()).rest.repos.createDeploymentStatus({
         ...this.repo,
         deployment_id: id,
         state,
@@ -129,7 +129,9 @@ export class Deployments {
     // Pages by hand: Octokit's paginate drops per-request options, and with them the deadline.
     await withPermission(WRITE, `list the deployments of ${environment}`, async () => {
       for (let page = 1; records.length < limit; page++) {
-        const { data } = await this.octokit.rest.repos.listDeployments({
+        const { data } = await (
+          await this.octokit()
+        ).rest.repos.listDeployments({
           ...this.repo,
           environment,
           per_page: 30,
@@ -144,7 +146,9 @@ export class Deployments {
             continue;
           }
           // The newest 100 statuses say all a revert needs: whether it ever succeeded, and how it ended.
-          const { data: statuses } = await this.octokit.rest.repos.listDeploymentStatuses({
+          const { data: statuses } = await (
+            await this.octokit()
+          ).rest.repos.listDeploymentStatuses({
             ...this.repo,
             deployment_id: deployment.id,
             per_page: 100,
@@ -170,8 +174,8 @@ export class Deployments {
 
   /** One deployment, its payload checked like every record read back; undefined when it is not Shipgate's. */
   async get(id: number, options: CallOptions = {}): Promise<Omit<DeploymentRecord, 'states'> | undefined> {
-    const { data } = await withPermission(WRITE, `read deployment ${id}`, () =>
-      this.octokit.rest.repos.getDeployment({ ...this.repo, deployment_id: id, ...this.request(options) }),
+    const { data } = await withPermission(WRITE, `read deployment ${id}`, async () =>
+      (await this.octokit()).rest.repos.getDeployment({ ...this.repo, deployment_id: id, ...this.request(options) }),
     );
     const parsed = parsePayload(data.payload);
     if ('problem' in parsed) {

@@ -9,8 +9,8 @@ export async function openIssue(
   body: string,
   labels: string[],
 ): Promise<string> {
-  const response = await withPermission('issues: write', 'open an issue', () =>
-    octokit.rest.issues.create({ owner: context.owner, repo: context.repo, title, body, labels }),
+  const response = await withPermission('issues: write', 'open an issue', async () =>
+    (await octokit()).rest.issues.create({ owner: context.owner, repo: context.repo, title, body, labels }),
   );
   return response.data.html_url;
 }

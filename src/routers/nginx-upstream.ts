@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import writeFileAtomic from 'write-file-atomic';
 import { runChecked } from '../core/command.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { logText } from '../core/untrusted.ts';
@@ -76,6 +75,8 @@ export class NginxUpstream implements WeightedRouter {
       record && { text: `# shipgate: ${formatRecord(record)}`, isRecord: isRecordComment },
     );
     if (next === previous) return;
+    // Loaded here, not at start: most steps that start never write the file.
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     await writeFileAtomic(configFile, next);
     try {
       if (testCommand) await runChecked(testCommand, { timeoutMs: 30_000, ...(passEnv ? { passEnv } : {}) });

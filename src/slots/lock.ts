@@ -1,7 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { Logger } from '../core/logger.ts';
 
 /**
@@ -40,6 +39,8 @@ export class LockBusyError extends Error {
 export async function withLock<T>(key: string, kind: LockKind, what: string, logger: Logger, fn: () => Promise<T>): Promise<T> {
   const name = `${key}.shipgate-${kind}`;
   let release: () => Promise<void>;
+  // Loaded on first use, not at start: it patches fs through graceful-fs as it loads (4 ms).
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     release = await lockfile.lock(name, {
       realpath: false,

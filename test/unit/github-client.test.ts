@@ -8,7 +8,7 @@ afterAll(stopHostile);
 
 const client = async (handler: Handler, options: Parameters<typeof createGitHubClient>[3] = {}) => {
   const server = await startHostile(handler);
-  return { server, octokit: createGitHubClient('ghs_test', server.url, silentLogger, options) };
+  return { server, octokit: await createGitHubClient('ghs_test', server.url, silentLogger, options)() };
 };
 const list = (octokit: Awaited<ReturnType<typeof client>>['octokit']) =>
   octokit.rest.repos.listDeployments({ owner: 'acme', repo: 'app', environment: 'production' });

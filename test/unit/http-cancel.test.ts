@@ -15,7 +15,7 @@ afterAll(stopHostile);
 describe('after SIGTERM', () => {
   it('ends calls in flight at once, and gives later ones the wrap-up budget', async () => {
     const server = await startHostile(silent);
-    const octokit = createGitHubClient('ghs_test', server.url, silentLogger, { timeoutMs: 60_000 });
+    const octokit = await createGitHubClient('ghs_test', server.url, silentLogger, { timeoutMs: 60_000 })();
     cancelOnSignals(() => {});
     const inFlight = send(`${server.url}/registry`, { timeoutMs: 60_000 });
     const github = octokit.rest.repos.listDeployments({ owner: 'acme', repo: 'app' });
