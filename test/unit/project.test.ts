@@ -43,3 +43,20 @@ describe('the README’s two commands', () => {
     for (const [, name] of readme.matchAll(/npm run ([a-z:-]+)/g)) expect(scripts).toContain(name);
   });
 });
+
+describe('the committed bundles', () => {
+  const named = async (bundle: string) => {
+    const text = await read(`dist/${bundle}/licenses.txt`);
+    return new Map(text.split('\n\n').map((part) => [part.split('\n')[0]!, part] as const));
+  };
+
+  it('carry the license of every package in them, concatenated modules too', async () => {
+    const canary = await named('canary/main');
+    for (const name of ['zod', 'yaml', '@lezer/lr', 'shell-quote', 'undici', '@octokit/rest', 'proper-lockfile']) {
+      expect(canary.has(name), name).toBe(true);
+    }
+    expect(canary.get('@prometheus-io/lezer-promql')).toMatch(/^@prometheus-io\/lezer-promql\nApache-2.0\n[\s\S]*Apache License/);
+    const buildPush = await named('build-push/main');
+    for (const name of ['tar-stream', '@balena/dockerignore', 'zod', 'undici']) expect(buildPush.has(name), name).toBe(true);
+  });
+});
