@@ -37,6 +37,8 @@ export interface CanaryDeps {
   records?: CanaryRecords;
   /** Told what the post step needs once traffic may move: the slot that is stable, in slot mode. */
   onStart(stable: SlotName | undefined): void;
+  /** A leftover split from a dead runner is undone: all traffic is on the known-good side again. */
+  onRestored(): void;
   onWeight(weight: number): void;
 }
 
@@ -81,6 +83,7 @@ export async function runCanary(request: CanaryRequest, deps: CanaryDeps): Promi
         logger.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
         await restoreStable(router, logger);
       });
+      deps.onRestored();
     }
     const report = await ramp(request, deps, router, gate, 'the canary');
     return { report, sides, description: router.description };
@@ -105,6 +108,7 @@ export async function runCanary(request: CanaryRequest, deps: CanaryDeps): Promi
         );
         await slots.change((v) => ({ slot: good, percent: 100, record: { live: good, slots: v.record?.slots ?? {} } }));
       });
+      deps.onRestored();
     }
     view = await slots.adopt();
     const live = view.live;

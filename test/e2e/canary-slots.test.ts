@@ -83,6 +83,34 @@ describe('the canary on slots', () => {
     });
   });
 
+  it('refused after undoing a dead runner’s split: result refused, all traffic on the known-good slot, nothing left for the post step', async () => {
+    const lab = await startLab('nginx', 'v0');
+    const id = await stage(lab, 'v1', '9711');
+    await slotsOf(lab).change((v) => ({ slot: 'green', percent: 30, record: v.record! }));
+    lab.load.start();
+    const inputs = { ...canaryInputs(lab, id), gate: stringify([{ name: 'scraped', query: 'sum(up', min: 1 }]) };
+    const canary = await lab.run('canary', 'main', inputs, { runId: '9711' });
+    const ended = performance.timeOrigin + performance.now();
+    expect(canary.warnings[0]).toBe('An earlier run left green at 30%: putting all traffic on blue, the known-good slot, before starting.');
+    expect(canary.errors).toHaveLength(1);
+    expect(canary.outputs).toMatchObject({ result: 'refused', 'final-weight': '0' });
+    expect(canary.outputs.reason).toContain('scraped');
+    expect(await slotsOf(lab).view()).toMatchObject({ split: false, live: 'blue', share: { blue: 100, green: 0 } });
+    const post = await lab.run('canary', 'post', inputs, { runId: '9711', state: canary.state });
+    expect(post.errors).toEqual([]);
+    expect(post.warnings).toEqual([]);
+    await sleep(500);
+    const samples = await lab.load.stop();
+    const after = trafficStats(samples.filter((s) => s.at > ended));
+    expect(after.total).toBeGreaterThan(20);
+    expect(after.byVersion).toEqual({ v0: after.total });
+    expect(trafficStats(samples).routingFailures).toBe(0);
+    expect(lab.github.deployments.find((d) => d.id === Number(id))!.statuses.at(-1)).toMatchObject({
+      state: 'failure',
+      description: expect.stringMatching(/^The canary did not start: /),
+    });
+  });
+
   it('killed mid-ramp, its post step puts all traffic on the slot that was stable and marks the deployment failed', async () => {
     const lab = await startLab('nginx', 'v0');
     const deploymentId = await stage(lab, 'v1', '9803');

@@ -18583,6 +18583,7 @@ async function runCanary(request, deps) {
                 logger.warning(`An earlier run left the canary at ${leftover}%: putting all traffic on stable before starting.`);
                 await restoreStable(router, logger);
             });
+            deps.onRestored();
         }
         const report = await ramp(request, deps, router, gate, 'the canary');
         return { report, sides, description: router.description };
@@ -18603,6 +18604,7 @@ async function runCanary(request, deps) {
                 logger.warning(`An earlier run left ${otherSlot(good)} at ${view.share[otherSlot(good)]}%: putting all traffic on ${good}, the known-good slot, before starting.`);
                 await slots.change((v) => ({ slot: good, percent: 100, record: { live: good, slots: v.record?.slots ?? {} } }));
             });
+            deps.onRestored();
         }
         view = await slots.adopt();
         const live = view.live;
@@ -20316,6 +20318,8 @@ async function canaryMain() {
         runner/* saveState */.LZ(State.Deployment, saveDeployment({ id, context }));
     }
     let moved = false;
+    let restored = false;
+    let tookTraffic = false;
     const outcome = await runCanary({ steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive }, {
         logger: action/* coreLogger */.Wj,
         signal: cancel/* cancelled */.KW,
@@ -20328,12 +20332,19 @@ async function canaryMain() {
             if (stable)
                 runner/* saveState */.LZ(State.Stable, stable);
         },
-        onWeight: (weight) => runner/* saveState */.LZ(State.Weight, String(weight)),
+        onRestored: () => (restored = true),
+        onWeight: (weight) => {
+            if (weight > 0)
+                tookTraffic = true;
+            runner/* saveState */.LZ(State.Weight, String(weight));
+        },
     }).catch(async (error) => {
-        // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive, a
-        // gate query Prometheus rejects): a decision too, so the outputs say it; and the deployment it
-        // was to report on must not wait forever.
-        if (!moved) {
+        // Refused before this canary took traffic (nothing new on the idle slot, a router it cannot
+        // drive, a gate query Prometheus rejects), perhaps after undoing a dead runner's split: a
+        // decision too, so the outputs say it; and the deployment it was to report on must not wait forever.
+        if (!tookTraffic && (!moved || restored)) {
+            if (moved)
+                runner/* saveState */.LZ(State.Settled, 'true');
             runner/* setOutput */.uH(Outputs.Result, 'refused');
             runner/* setOutput */.uH(Outputs.Reason, (0,errors/* errorMessage */.g)(error));
             runner/* setOutput */.uH(Outputs.FinalWeight, '0');

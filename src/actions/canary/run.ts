@@ -32,6 +32,8 @@ export async function canaryMain(): Promise<void> {
   }
 
   let moved = false;
+  let restored = false;
+  let tookTraffic = false;
   const outcome = await runCanary(
     { steps: inputs.steps, intervalMs: inputs.intervalMs, routing: inputs.router, gate: inputs.gate, inconclusive: inputs.inconclusive },
     {
@@ -45,13 +47,18 @@ export async function canaryMain(): Promise<void> {
         core.saveState(State.Router, core.getInput(Inputs.Router));
         if (stable) core.saveState(State.Stable, stable);
       },
-      onWeight: (weight) => core.saveState(State.Weight, String(weight)),
+      onRestored: () => (restored = true),
+      onWeight: (weight) => {
+        if (weight > 0) tookTraffic = true;
+        core.saveState(State.Weight, String(weight));
+      },
     },
   ).catch(async (error: unknown) => {
-    // Refused before any traffic moved (nothing new on the idle slot, a router it cannot drive, a
-    // gate query Prometheus rejects): a decision too, so the outputs say it; and the deployment it
-    // was to report on must not wait forever.
-    if (!moved) {
+    // Refused before this canary took traffic (nothing new on the idle slot, a router it cannot
+    // drive, a gate query Prometheus rejects), perhaps after undoing a dead runner's split: a
+    // decision too, so the outputs say it; and the deployment it was to report on must not wait forever.
+    if (!tookTraffic && (!moved || restored)) {
+      if (moved) core.saveState(State.Settled, 'true');
       core.setOutput(Outputs.Result, 'refused');
       core.setOutput(Outputs.Reason, errorMessage(error));
       core.setOutput(Outputs.FinalWeight, '0');
