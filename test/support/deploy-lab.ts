@@ -63,7 +63,8 @@ export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
     // Stopped first, so a failed check never leaves servers behind.
     await lab?.stop();
     await stopAll();
-    expect(problems).toEqual([]);
+    // Joined, so a failure prints what the double objected to, not "[Array(1)]".
+    expect(problems.join('\n')).toBe('');
   });
   return async (initial) => (current = await startDeployLab(initial));
 }

@@ -64,7 +64,8 @@ export function releaseLabPerTest(): (kind: 'nginx' | 'haproxy', initial: string
     // Stopped first, so a failed check never leaves servers behind.
     await lab?.stop();
     await stopAll();
-    expect(problems).toEqual([]);
+    // Joined, so a failure prints what the double objected to, not "[Array(1)]".
+    expect(problems.join('\n')).toBe('');
   });
   return async (kind, initial) => (current = await startReleaseLab(kind, initial));
 }

@@ -35,15 +35,27 @@ function start(command: string, args: string[], name: string): ChildProcess {
   return child;
 }
 
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on, never one this process handed out before: the kernel may offer a port
+ * again as soon as it is closed, and two servers of one lab on the same address would be one
+ * Prometheus target, not two.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+      server.on('error', reject);
     });
-    server.on('error', reject);
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -207,6 +219,18 @@ export async function startPrometheus(targets: PrometheusTarget[], scrapeInterva
   };
   await waitFor('Prometheus', () => httpOk(`${url}/-/ready`), 30_000);
   // The first scrape lands a few seconds after start; gating before it would only see silence.
-  await waitFor('the first scrape of every target', async () => ((await query('count(up)')) === targets.length ? true : undefined), 30_000);
+  await waitFor(
+    'the first scrape of every target',
+    async () => ((await query('count(up)')) === targets.length ? true : undefined),
+    30_000,
+  ).catch(async (error: Error) => {
+    // Say what Prometheus saw, so a failure here can be told apart from a slow start.
+    const seen = await request(`${url}/api/v1/targets`)
+      .then((r) => r.body.text())
+      .catch((e: Error) => e.message);
+    throw new Error(
+      `${error.message} (${targets.length} targets: ${targets.map((t) => t.address).join(', ')}; Prometheus: ${seen.slice(0, 1500)})`,
+    );
+  });
   return { url, query, stop: () => stop(child) };
 }
