@@ -21,6 +21,8 @@ async function demo(title: string, canary: AppMode, options: { canaryErrorRate?:
       onStdout: (chunk) =>
         process.stdout.write(
           chunk
+            // As a runner shows the log: masks and debug lines are not printed.
+            .replace(/^::(add-mask|debug)::.*\n/gm, '')
             .replace(/^::(group|endgroup)::/gm, '')
             .replace(/^::(warning|error)::/gm, '$1: ')
             .replace(/%25/g, '%'),
