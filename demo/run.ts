@@ -21,8 +21,9 @@ async function demo(title: string, canary: AppMode, options: { canaryErrorRate?:
       onStdout: (chunk) =>
         process.stdout.write(
           chunk
-            // As a runner shows the log: masks and debug lines are not printed.
-            .replace(/^::(add-mask|debug)::.*\n/gm, '')
+            // As a runner shows the log: masks, debug lines and the stop-commands markers are not printed.
+            .replace(/^::(add-mask|debug|stop-commands)::.*\n/gm, '')
+            .replace(/^::[0-9a-f]{32}::\n/gm, '')
             .replace(/^::(group|endgroup)::/gm, '')
             .replace(/^::(warning|error)::/gm, '$1: ')
             .replace(/%25/g, '%'),
