@@ -54,8 +54,10 @@ export const slotCommand = (dir: string, modes: Record<string, string>, address 
  * For a test file: a starter that gives each test its own lab, and after each test checks that
  * the GitHub double saw no request or response off GitHub's OpenAPI description, once it is all stopped.
  */
-export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
-  let current: DeployLab | undefined;
+export function labPerTest<Args extends unknown[], Lab extends { github: GitHubDouble; stop(): Promise<void> }>(
+  start: (...args: Args) => Promise<Lab>,
+): (...args: Args) => Promise<Lab> {
+  let current: Lab | undefined;
   afterEach(async () => {
     const lab = current;
     current = undefined;
@@ -66,8 +68,10 @@ export function deployLabPerTest(): (initial?: string) => Promise<DeployLab> {
     // Joined, so a failure prints what the double objected to, not "[Array(1)]".
     expect(problems.join('\n')).toBe('');
   });
-  return async (initial) => (current = await startDeployLab(initial));
+  return async (...args) => (current = await start(...args));
 }
+
+export const deployLabPerTest = () => labPerTest(startDeployLab);
 
 /** Starts the lab with `initial` (an artifact no deployment recorded) running live on blue. */
 export async function startDeployLab(initial = 'v0'): Promise<DeployLab> {

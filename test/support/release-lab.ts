@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { afterEach, expect } from 'vitest';
 import { GitHubDouble } from './github-double.ts';
 import { startHaproxySlots, type HaproxySlots } from './haproxy.ts';
 import { LoadGenerator, type Sample } from './load.ts';
 import { repoRoot, runStep, type StepOptions, type StepResult } from './runner.ts';
-import { freePort, startNginx, startPrometheus, stopAll, type Nginx, type Prometheus } from './services.ts';
-import { slotCommand } from './deploy-lab.ts';
+import { freePort, startNginx, startPrometheus, type Nginx, type Prometheus } from './services.ts';
+import { labPerTest, slotCommand } from './deploy-lab.ts';
 
 /**
  * Production in miniature for the slot model: two slots of two app servers each (blue live with
@@ -51,24 +50,7 @@ export interface SlotEvent {
 
 export const TOKEN = 'ghs_doubletoken000000000000000000000000';
 
-/**
- * For a test file: a starter that gives each test its own lab, and after each test checks that
- * the GitHub double saw no request or response off GitHub's OpenAPI description, once it is all stopped.
- */
-export function releaseLabPerTest(): (kind: 'nginx' | 'haproxy', initial: string) => Promise<ReleaseLab> {
-  let current: ReleaseLab | undefined;
-  afterEach(async () => {
-    const lab = current;
-    current = undefined;
-    const problems = lab?.github.problems ?? [];
-    // Stopped first, so a failed check never leaves servers behind.
-    await lab?.stop();
-    await stopAll();
-    // Joined, so a failure prints what the double objected to, not "[Array(1)]".
-    expect(problems.join('\n')).toBe('');
-  });
-  return async (kind, initial) => (current = await startReleaseLab(kind, initial));
-}
+export const releaseLabPerTest = () => labPerTest(startReleaseLab);
 
 export async function startReleaseLab(kind: 'nginx' | 'haproxy', initial: string): Promise<ReleaseLab> {
   const dir = await mkdtemp(join(tmpdir(), 'shipgate-release-'));
