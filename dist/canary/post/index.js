@@ -10784,8 +10784,9 @@ class Deployments {
         // Reading needs only read access, but every caller goes on to write: name what the job needs.
         // Pages by hand: Octokit's paginate drops per-request options, and with them the deadline.
         await withPermission(WRITE, `list the deployments of ${environment}`, async () => {
+            const octokit = await this.octokit();
             for (let page = 1; records.length < limit; page++) {
-                const { data } = await (await this.octokit()).rest.repos.listDeployments({
+                const { data } = await octokit.rest.repos.listDeployments({
                     ...this.repo,
                     environment,
                     per_page: 30,
@@ -10800,7 +10801,7 @@ class Deployments {
                         continue;
                     }
                     // The newest 100 statuses say all a revert needs: whether it ever succeeded, and how it ended.
-                    const { data: statuses } = await (await this.octokit()).rest.repos.listDeploymentStatuses({
+                    const { data: statuses } = await octokit.rest.repos.listDeploymentStatuses({
                         ...this.repo,
                         deployment_id: deployment.id,
                         per_page: 100,
